@@ -1,0 +1,5 @@
+"""``python -m meshcharts``."""
+
+from meshcharts.cli import main
+
+main()

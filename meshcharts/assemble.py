@@ -1,0 +1,186 @@
+"""Assemble a chart tree in memory: Chart.yaml, values, schema, templates, README.
+
+Pure: the same inputs give the same bytes, and nothing is read but the catalog's own
+template files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import jsonschema
+
+from meshcharts.components import ChartDef, Component, JsonSchema
+from meshcharts.errors import ValuesError
+from meshcharts.layers import chart_defaults
+from meshcharts.readme import chart_readme
+from meshcharts.schema import infer_schema, schema_json
+from meshcharts.templating import is_j2, render_j2, strip_j2, template_files
+from meshcharts.values import KeyPath, ResolvedValues
+from meshcharts.yamltext import chart_yaml, dump_values
+
+__all__ = ["ChartTree", "assemble_chart", "chart_docs", "chart_values"]
+
+HOME = "https://istio.io"
+ICON = "https://istio.io/favicons/android-192x192.png"
+SOURCES = ("https://github.com/istio/istio",)
+
+
+@dataclass(frozen=True)
+class ChartTree:
+    """An unpacked chart: relative path -> file bytes, plus its Chart.yaml metadata."""
+
+    name: str
+    version: str
+    metadata: Mapping[str, Any]
+    files: Mapping[str, bytes]
+
+    @property
+    def app_version(self) -> str:
+        """The chart's ``appVersion``."""
+        return str(self.metadata["appVersion"])
+
+
+def _relative(component: Component, table: Mapping[str, Any]) -> dict[KeyPath, Any]:
+    return {(component.name, *key.split(".")): value for key, value in table.items()}
+
+
+def chart_docs(chart: ChartDef, components: tuple[Component, ...]) -> dict[KeyPath, str]:
+    """Key path -> description for every documented value of the chart."""
+    docs: dict[KeyPath, str] = {("global", *k.split(".")): v for k, v in chart.global_docs.items()}
+    for component in components:
+        if component.defaults:
+            docs[(component.name,)] = component.summary
+        docs.update(_relative(component, component.docs))
+    return docs
+
+
+def _schema_overrides(
+    chart: ChartDef, components: tuple[Component, ...]
+) -> dict[KeyPath, JsonSchema]:
+    overrides: dict[KeyPath, JsonSchema] = {
+        ("global", *k.split(".")): v for k, v in chart.global_schema.items()
+    }
+    for component in components:
+        overrides.update(_relative(component, component.schema))
+    return overrides
+
+
+def chart_values(
+    chart: ChartDef, components: tuple[Component, ...], values: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The part of the merged values that this chart reads."""
+    keys = {"global"} | {c.name for c in components if c.defaults}
+    return {
+        k: v for k, v in values.items() if k in keys and (k != "global" or chart.global_defaults)
+    }
+
+
+def _validate(
+    values: Mapping[str, Any], schema: Mapping[str, Any], resolved: ResolvedValues, chart: str
+) -> None:
+    """Check the chart's values against its schema; name the key, rule and layer at fault."""
+    validator = jsonschema.Draft7Validator(schema)
+    error = min(validator.iter_errors(values), key=lambda e: list(e.absolute_path), default=None)
+    if error is None:
+        return
+    path = tuple(str(p) for p in error.absolute_path)
+    if error.validator == "additionalProperties":
+        extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+        path = (*path, extra[0]) if extra else path
+    origin = resolved.origin(path)
+    where = (
+        f" (set by {origin.layer.name}{', ' + origin.where if origin.where else ''})"
+        if origin
+        else ""
+    )
+    key = ".".join(path) or "(top level)"
+    raise ValuesError(
+        f"chart {chart}: value {key}{where}", f"{error.message} [schema: {error.validator}]"
+    )
+
+
+def _templates(chart: ChartDef, components: tuple[Component, ...]) -> dict[str, bytes]:
+    files: dict[str, bytes] = {}
+    sources: list[tuple[str, Component | None, Mapping[str, bytes]]] = [
+        ("", None, template_files(chart.name, "_chart"))
+    ]
+    sources += [(f"{c.templates}/", c, template_files(chart.name, c.templates)) for c in components]
+    for prefix, component, folder in sources:
+        for name, data in folder.items():
+            out = f"templates/{prefix}{strip_j2(name)}"
+            if is_j2(name):
+                context = {
+                    "chart": chart,
+                    "components": components,
+                    "component": component,
+                    "data": component.template_data if component else {},
+                }
+                rendered = render_j2(f"{chart.name}/{prefix}{name}", data.decode(), context)
+                data = rendered.encode()
+            files[out] = data
+    return files
+
+
+def assemble_chart(
+    chart: ChartDef,
+    components: tuple[Component, ...],
+    resolved: ResolvedValues,
+    *,
+    profile: str,
+    version: str,
+    app_version: str,
+    annotations: Mapping[str, str] | None = None,
+) -> ChartTree:
+    """Assemble one chart of a profile.
+
+    Args:
+        chart: the chart definition.
+        components: the components compiled in.
+        resolved: the profile's merged values (all charts); this chart takes its part.
+        profile: the profile name, recorded in Chart.yaml annotations.
+        version: the chart version (strict SemVer 2).
+        app_version: the Istio version the chart deploys.
+        annotations: extra Chart.yaml annotations.
+
+    Raises:
+        ValuesError: the values do not satisfy the chart's schema.
+    """
+    defaults = chart_defaults({chart.name: components})
+    docs = chart_docs(chart, components)
+    schema = infer_schema(
+        defaults,
+        overrides=_schema_overrides(chart, components),
+        docs=docs,
+        title=f"{chart.name} values",
+    )
+    values = chart_values(chart, components, resolved.values)
+    _validate(values, schema, resolved, chart.name)
+    metadata: dict[str, Any] = {
+        "apiVersion": "v2",
+        "name": chart.name,
+        "version": version,
+        "appVersion": app_version,
+        "description": chart.description,
+        "type": "application",
+        "kubeVersion": chart.kube_version,
+        "keywords": list(chart.keywords),
+        "home": HOME,
+        "icon": ICON,
+        "sources": list(SOURCES),
+        "annotations": {"meshcharts.io/profile": profile, **(annotations or {})},
+    }
+    header = (
+        f"Default values for {chart.name} {version}, profile {profile}.\n"
+        "Generated by meshcharts; README.md documents every key."
+    )
+    files: dict[str, bytes] = {
+        "Chart.yaml": chart_yaml(metadata).encode(),
+        "values.yaml": dump_values(values, docs=docs.get, header=header).encode(),
+        "values.schema.json": schema_json(schema).encode(),
+        "README.md": chart_readme(chart, components, values, docs, metadata).encode(),
+        **_templates(chart, components),
+    }
+    return ChartTree(chart.name, version, metadata, files)

@@ -1,0 +1,1 @@
+"""The catalog: the charts' components, their values, docs and schemas."""

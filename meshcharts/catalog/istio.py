@@ -1,0 +1,186 @@
+"""The ``istio`` chart: the control plane, and the ``global`` values its components share.
+
+The global values are Istio 1.1's (``install/kubernetes/helm/istio/values.yaml``),
+trimmed to what the templates read, with ``docker.io/istio`` and the release tag as
+defaults instead of the development hub. Per-component values live with their
+components (``pilot``, ``security``, ``sidecarInjectorWebhook``).
+
+Values that end up inside the sidecar injection template (IP ranges, port lists) are
+constrained by the schema to characters that cannot break out of it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from meshcharts.catalog.pilot import (
+    IMAGE_SCHEMA,
+    PILOT,
+    RESOURCE_LIST_SCHEMA,
+    RESOURCES_SCHEMA,
+    STRING_MAP_SCHEMA,
+    resource_docs,
+)
+from meshcharts.catalog.security import SECURITY
+from meshcharts.catalog.sidecar_injector import SIDECAR_INJECTOR
+from meshcharts.components import ChartDef, JsonSchema
+
+__all__ = ["ISTIO_CHART", "ISTIO_GLOBAL_DEFAULTS", "ISTIO_GLOBAL_DOCS", "ISTIO_GLOBAL_SCHEMA"]
+
+ISTIO_GLOBAL_DEFAULTS: dict[str, Any] = {
+    "hub": "docker.io/istio",
+    "tag": "1.0.6",
+    "imagePullPolicy": "IfNotPresent",
+    "imagePullSecrets": [],
+    "monitoringPort": 15014,
+    "priorityClassName": "",
+    "defaultNodeSelector": {},
+    "defaultResources": {"requests": {"cpu": "10m"}},
+    "defaultPodDisruptionBudget": {"enabled": True},
+    "trustDomain": "cluster.local",
+    "controlPlaneSecurityEnabled": False,
+    "disablePolicyChecks": True,
+    "policyCheckFailOpen": False,
+    "enableTracing": True,
+    "tracer": {"zipkin": {"address": ""}},
+    "outboundTrafficPolicy": {"mode": "ALLOW_ANY"},
+    "meshNetworks": {},
+    "proxy": {
+        "image": "proxyv2",
+        "clusterDomain": "cluster.local",
+        "resources": {
+            "requests": {"cpu": "100m", "memory": "128Mi"},
+            "limits": {"cpu": "2000m", "memory": "1024Mi"},
+        },
+        "concurrency": 2,
+        "accessLogFile": "",
+        "statusPort": 15020,
+        "readinessInitialDelaySeconds": 1,
+        "readinessPeriodSeconds": 2,
+        "readinessFailureThreshold": 30,
+        "includeIPRanges": "*",
+        "excludeIPRanges": "",
+        "includeInboundPorts": "*",
+        "excludeInboundPorts": "",
+        "privileged": False,
+        "autoInject": "enabled",
+    },
+    "proxy_init": {
+        "image": "proxy_init",
+        "resources": {
+            "requests": {"cpu": "10m", "memory": "10Mi"},
+            "limits": {"cpu": "100m", "memory": "50Mi"},
+        },
+    },
+}
+"""Default values under ``global``."""
+
+ISTIO_GLOBAL_DOCS: dict[str, str] = {
+    "hub": "Registry and repository of the Istio images: <hub>/<image>:<tag>.",
+    "tag": "Tag of the Istio images.",
+    "imagePullPolicy": "Pull policy of every Istio container, injected ones included.",
+    "imagePullSecrets": "Names of Secrets in the release namespace used to pull the images (added to the service accounts).",
+    "monitoringPort": "Port of the control-plane self-monitoring (Prometheus) endpoints.",
+    "priorityClassName": "PriorityClass of the control-plane pods (empty: none).",
+    "defaultNodeSelector": "Node labels for control-plane pods whose component sets no nodeSelector.",
+    "defaultResources.requests.cpu": "CPU request of a control-plane container whose component sets no resources.",
+    "defaultPodDisruptionBudget.enabled": "Give Pilot a PodDisruptionBudget (policy/v1) with minAvailable 1.",
+    "trustDomain": (
+        "SPIFFE trust domain: Citadel issues spiffe://<trustDomain>/ns/<namespace>/sa/<service-account>; "
+        "also written to the mesh config."
+    ),
+    "controlPlaneSecurityEnabled": (
+        "Mutual TLS between the proxies and the control plane: proxies reach Pilot on 15011 "
+        "with MUTUAL_TLS instead of 15010 in plain text."
+    ),
+    "disablePolicyChecks": "Mesh config disablePolicyChecks: skip Mixer policy checks.",
+    "policyCheckFailOpen": "Mesh config policyCheckFailOpen: allow traffic when Mixer policy is unreachable.",
+    "enableTracing": "Mesh config enableTracing; injected proxies report spans to Zipkin.",
+    "tracer.zipkin.address": "host:port of the Zipkin collector (empty: zipkin.<release namespace>:9411).",
+    "outboundTrafficPolicy.mode": (
+        "ALLOW_ANY: proxies pass traffic to unknown hosts; REGISTRY_ONLY: only to services "
+        "in the registry or declared with a ServiceEntry."
+    ),
+    "meshNetworks": "Networks of a multi-network mesh (the meshNetworks key of ConfigMap istio).",
+    "proxy.image": "Sidecar proxy image (pilot-agent + Envoy): a name under hub, or a full reference containing '/'.",
+    "proxy.clusterDomain": "DNS domain of the Kubernetes cluster.",
+    **resource_docs("proxy.resources", "every istio-proxy sidecar (injected and Pilot's)"),
+    "proxy.concurrency": "Envoy worker threads (0: one per core).",
+    "proxy.accessLogFile": "Envoy access log path, e.g. /dev/stdout (empty: no access log).",
+    "proxy.statusPort": "Port of the pilot-agent health/readiness endpoint in injected pods (0: none).",
+    "proxy.readinessInitialDelaySeconds": "initialDelaySeconds of the injected proxy's readiness probe.",
+    "proxy.readinessPeriodSeconds": "periodSeconds of the injected proxy's readiness probe.",
+    "proxy.readinessFailureThreshold": "failureThreshold of the injected proxy's readiness probe.",
+    "proxy.includeIPRanges": "Comma-separated outbound CIDRs redirected to the proxy ('*': all).",
+    "proxy.excludeIPRanges": "Comma-separated outbound CIDRs that bypass the proxy.",
+    "proxy.includeInboundPorts": "Comma-separated inbound ports redirected to the proxy ('*': all).",
+    "proxy.excludeInboundPorts": "Comma-separated inbound ports that bypass the proxy (the status port always does).",
+    "proxy.privileged": "Run the injected istio-init and istio-proxy containers privileged.",
+    "proxy.autoInject": (
+        "Injection policy: enabled injects every pod of a selected namespace unless annotated "
+        'sidecar.istio.io/inject: "false"; disabled only pods annotated "true".'
+    ),
+    "proxy_init.image": "Image of the istio-init container that sets up iptables redirection.",
+    **resource_docs("proxy_init.resources", "the injected istio-init container"),
+}
+"""Description of every leaf under ``global``."""
+
+_CIDR_LIST: JsonSchema = {
+    "type": "string",
+    "pattern": r"^(\*|[0-9a-fA-F.:/]+(,[0-9a-fA-F.:/]+)*)?$",
+}
+_PORT_LIST: JsonSchema = {"type": "string", "pattern": r"^(\*|[0-9]+(,[0-9]+)*)?$"}
+_DNS_NAME: JsonSchema = {
+    "type": "string",
+    "pattern": r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$",
+}
+_PORT: JsonSchema = {"type": "integer", "minimum": 1, "maximum": 65535}
+
+ISTIO_GLOBAL_SCHEMA: dict[str, JsonSchema] = {
+    "hub": IMAGE_SCHEMA,
+    "tag": {"type": "string", "pattern": r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$"},
+    "imagePullPolicy": {"type": "string", "enum": ["Always", "IfNotPresent", "Never"]},
+    "imagePullSecrets": {"type": "array", "items": _DNS_NAME},
+    "monitoringPort": _PORT,
+    "priorityClassName": {"type": "string"},
+    "defaultNodeSelector": STRING_MAP_SCHEMA,
+    "defaultResources": {
+        "type": "object",
+        "properties": {"requests": RESOURCE_LIST_SCHEMA, "limits": RESOURCE_LIST_SCHEMA},
+        "additionalProperties": False,
+    },
+    "trustDomain": {"anyOf": [{"const": ""}, _DNS_NAME]},
+    "tracer.zipkin.address": {
+        "type": "string",
+        "pattern": r"^(([A-Za-z0-9.-]+|\[[0-9a-fA-F:.]+\]):[0-9]+)?$",
+    },
+    "outboundTrafficPolicy.mode": {"type": "string", "enum": ["ALLOW_ANY", "REGISTRY_ONLY"]},
+    "meshNetworks": {"type": "object"},
+    "proxy.image": IMAGE_SCHEMA,
+    "proxy.clusterDomain": _DNS_NAME,
+    "proxy.resources": RESOURCES_SCHEMA,
+    "proxy.concurrency": {"type": "integer", "minimum": 0},
+    "proxy.statusPort": {"type": "integer", "minimum": 0, "maximum": 65535},
+    "proxy.readinessInitialDelaySeconds": {"type": "integer", "minimum": 0},
+    "proxy.readinessPeriodSeconds": {"type": "integer", "minimum": 1},
+    "proxy.readinessFailureThreshold": {"type": "integer", "minimum": 1},
+    "proxy.includeIPRanges": _CIDR_LIST,
+    "proxy.excludeIPRanges": _CIDR_LIST,
+    "proxy.includeInboundPorts": _PORT_LIST,
+    "proxy.excludeInboundPorts": _PORT_LIST,
+    "proxy.autoInject": {"type": "string", "enum": ["enabled", "disabled"]},
+    "proxy_init.image": IMAGE_SCHEMA,
+    "proxy_init.resources": RESOURCES_SCHEMA,
+}
+"""Schema overrides under ``global`` where the inferred schema says too little."""
+
+ISTIO_CHART = ChartDef(
+    name="istio",
+    description="Helm chart for all istio components",
+    keywords=("istio", "security", "sidecarInjectorWebhook", "mixer", "pilot", "galley"),
+    global_defaults=ISTIO_GLOBAL_DEFAULTS,
+    global_docs=ISTIO_GLOBAL_DOCS,
+    global_schema=ISTIO_GLOBAL_SCHEMA,
+    components=(PILOT, SECURITY, SIDECAR_INJECTOR),
+)
+"""The ``istio`` chart with its control-plane components."""

@@ -1,0 +1,79 @@
+"""What a chart is made of: chart definitions and the components compiled into them.
+
+A :class:`Component` owns one top-level values key (its ``name``), the default values
+under it, their documentation and schema refinements, and a folder of templates under
+``meshcharts/templates/<chart>/<template_dir>/``. A profile picks which components are
+compiled into each chart; a compiled component is switched on or off at install time
+with ``<name>.enabled`` when its defaults carry that key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+__all__ = ["ChartDef", "Component", "JsonSchema", "Values"]
+
+Values = Mapping[str, Any]
+JsonSchema = Mapping[str, Any]
+
+
+def _empty() -> Mapping[str, Any]:
+    return MappingProxyType({})
+
+
+@dataclass(frozen=True)
+class Component:
+    """One part of a chart: values, their docs and schema, and templates.
+
+    Attributes:
+        name: the top-level values key, e.g. ``pilot``; also the ``<name>.enabled`` gate.
+        chart: the chart the component belongs to (``istio`` or ``istio-init``).
+        summary: one line for ``meshcharts profiles``, the chart README and NOTES.
+        defaults: default values under ``name`` (empty: the component reads no values).
+        docs: dotted path below ``name`` -> description, for the README table and schema.
+        schema: dotted path below ``name`` -> JSON schema that replaces the inferred one.
+        template_dir: folder under ``meshcharts/templates/<chart>/`` (default: ``name``).
+        template_data: generation-time data handed to ``*.j2`` templates as ``data``.
+    """
+
+    name: str
+    chart: str
+    summary: str
+    defaults: Values = field(default_factory=_empty)
+    docs: Mapping[str, str] = field(default_factory=_empty)
+    schema: Mapping[str, JsonSchema] = field(default_factory=_empty)
+    template_dir: str = ""
+    template_data: Values = field(default_factory=_empty)
+
+    @property
+    def templates(self) -> str:
+        """The template folder name under ``meshcharts/templates/<chart>/``."""
+        return self.template_dir or self.name
+
+
+@dataclass(frozen=True)
+class ChartDef:
+    """A chart meshcharts can build.
+
+    Attributes:
+        name: the chart name, e.g. ``istio``.
+        description: Chart.yaml ``description``.
+        keywords: Chart.yaml ``keywords``.
+        global_defaults: default values under ``global``, shared by every component.
+        global_docs: dotted path below ``global`` -> description.
+        global_schema: dotted path below ``global`` -> JSON schema override.
+        kube_version: Chart.yaml ``kubeVersion`` constraint (with ``-0`` so that
+            pre-release cluster versions such as ``v1.30.2-eks-1`` match).
+    """
+
+    name: str
+    description: str
+    keywords: tuple[str, ...] = ()
+    global_defaults: Values = field(default_factory=_empty)
+    global_docs: Mapping[str, str] = field(default_factory=_empty)
+    global_schema: Mapping[str, JsonSchema] = field(default_factory=_empty)
+    kube_version: str = ">=1.25.0-0"
+    components: tuple[Component, ...] = field(default=())

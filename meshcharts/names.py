@@ -1,0 +1,34 @@
+"""Validation of the names and versions users give."""
+
+from __future__ import annotations
+
+import re
+
+import semver
+
+from meshcharts.errors import InvalidNameError, VersionError
+
+__all__ = ["check_dns_label", "check_version"]
+
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+
+
+def check_dns_label(name: str, *, what: str) -> str:
+    """Return ``name`` if it is a DNS-1123 label, else raise :class:`InvalidNameError`."""
+    if len(name) > 63 or not _DNS_LABEL.match(name):
+        raise InvalidNameError(
+            f"{what} {name!r}",
+            "not a DNS-1123 label (lower-case letters, digits and '-', "
+            "starting and ending with a letter or digit, at most 63 characters)",
+        )
+    return name
+
+
+def check_version(version: str) -> semver.Version:
+    """Parse a strict SemVer 2 version (``1.0.6``, ``1.1.0-rc.1``), or raise VersionError."""
+    try:
+        return semver.Version.parse(version)
+    except (ValueError, TypeError):
+        raise VersionError(
+            f"version {version!r}", "not a strict SemVer 2 version such as 1.0.6 or 1.1.0-rc.1"
+        ) from None

@@ -1,0 +1,153 @@
+"""Byte-reproducible Helm packages: a hand-written ustar stream in a hand-written gzip.
+
+``tarfile`` and ``gzip`` put the clock, the file name, the platform and padding into
+their output, so both formats are written here directly, with every variable field fixed:
+entries ``<chart>/<path>`` in Helm's order, mode 0644, uid/gid 0, empty owner names,
+mtime ``SOURCE_DATE_EPOCH`` (or 0), no directory entries, no record padding; gzip with
+MTIME 0, no file name, OS 255. The same tree gives the same bytes on every machine that
+uses the same zlib.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+import zlib
+from collections.abc import Iterator, Mapping
+
+from meshcharts.assemble import ChartTree
+from meshcharts.errors import UserError
+
+__all__ = [
+    "archive_name",
+    "gzip_bytes",
+    "package_chart",
+    "source_date_epoch",
+    "tar_bytes",
+    "tar_order",
+]
+
+_BLOCK = 512
+_FIRST = ("Chart.yaml", "Chart.lock", "values.yaml", "values.schema.json")
+
+
+def source_date_epoch() -> int:
+    """The timestamp for archive entries: ``SOURCE_DATE_EPOCH`` if set, else 0."""
+    raw = os.environ.get("SOURCE_DATE_EPOCH", "0")
+    if not raw.isdigit() or int(raw) >= 8**11:
+        raise UserError(f"SOURCE_DATE_EPOCH={raw}", "not a non-negative integer of seconds")
+    return int(raw)
+
+
+def tar_order(paths: list[str]) -> list[str]:
+    """Order files as ``helm package`` does: fixed files, templates/, then the rest.
+
+    Within a group, files follow a directory walk that sorts names per folder, which
+    is the order of the split paths.
+    """
+
+    def walk_key(path: str) -> tuple[str, ...]:
+        return tuple(path.split("/"))
+
+    first = [p for p in _FIRST if p in paths]
+    templates = sorted((p for p in paths if p.startswith("templates/")), key=walk_key)
+    rest = sorted(
+        (p for p in paths if p not in first and not p.startswith("templates/")), key=walk_key
+    )
+    return first + templates + rest
+
+
+def _octal(value: int, width: int) -> bytes:
+    return b"%0*o\0" % (width - 1, value)
+
+
+def _split_name(name: bytes) -> tuple[bytes, bytes] | None:
+    """Split a long name into ustar (prefix, name) at a '/', or None if impossible."""
+    if len(name) <= 100:
+        return b"", name
+    for index in range(len(name) - 1, 0, -1):
+        if name[index : index + 1] == b"/" and index <= 155 and len(name) - index - 1 <= 100:
+            return name[:index], name[index + 1 :]
+    return None
+
+
+def _header(
+    name: bytes, size: int, mtime: int, typeflag: bytes = b"0", prefix: bytes = b""
+) -> bytes:
+    fields = [
+        name.ljust(100, b"\0"),
+        _octal(0o644, 8),
+        _octal(0, 8),
+        _octal(0, 8),
+        _octal(size, 12),
+        _octal(mtime, 12),
+        b" " * 8,
+        typeflag,
+        b"\0" * 100,
+        b"ustar\x0000",
+        b"\0" * 32,
+        b"\0" * 32,
+        _octal(0, 8),
+        _octal(0, 8),
+        prefix.ljust(155, b"\0"),
+        b"\0" * 12,
+    ]
+    header = b"".join(fields)
+    checksum = b"%06o\0 " % sum(header)
+    return header[:148] + checksum + header[156:]
+
+
+def _pax_record(key: str, value: str) -> bytes:
+    body = f" {key}={value}\n".encode()
+    length = len(body)
+    while len(str(length).encode()) + len(body) != length:
+        length = len(str(length).encode()) + len(body)
+    return str(length).encode() + body
+
+
+def _padded(data: bytes) -> bytes:
+    return data + b"\0" * (-len(data) % _BLOCK)
+
+
+def _entries(name: str, data: bytes, mtime: int) -> Iterator[bytes]:
+    encoded = name.encode()
+    split = _split_name(encoded) if name.isascii() else None
+    if split is None:
+        # Go's tar writer falls back to a PAX 'path' record for such names.
+        record = _pax_record("path", name)
+        folder, _, base = name.rpartition("/")
+        pax_name = f"{folder}/PaxHeaders.0/{base}".encode()[:100]
+        yield _header(pax_name, len(record), mtime, b"x")
+        yield _padded(record)
+        split = (b"", encoded[:100])
+    prefix, short = split
+    yield _header(short, len(data), mtime, prefix=prefix)
+    yield _padded(data)
+
+
+def tar_bytes(files: Mapping[str, bytes], *, root: str, mtime: int) -> bytes:
+    """The uncompressed ustar stream of ``files`` under the folder ``root``."""
+    parts: list[bytes] = []
+    for path in tar_order(list(files)):
+        parts.extend(_entries(f"{root}/{path}", files[path], mtime))
+    parts.append(b"\0" * (2 * _BLOCK))
+    return b"".join(parts)
+
+
+def gzip_bytes(data: bytes) -> bytes:
+    """Gzip ``data`` at level 9 with a fixed header (no name, MTIME 0, OS 255)."""
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
+    body = compressor.compress(data) + compressor.flush()
+    trailer = struct.pack("<II", zlib.crc32(data) & 0xFFFFFFFF, len(data) & 0xFFFFFFFF)
+    return b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff" + body + trailer
+
+
+def archive_name(tree: ChartTree) -> str:
+    """``<name>-<version>.tgz``, the file name Helm and chart repositories expect."""
+    return f"{tree.name}-{tree.version}.tgz"
+
+
+def package_chart(tree: ChartTree, *, mtime: int | None = None) -> bytes:
+    """The .tgz bytes of a chart tree."""
+    stamp = source_date_epoch() if mtime is None else mtime
+    return gzip_bytes(tar_bytes(tree.files, root=tree.name, mtime=stamp))
