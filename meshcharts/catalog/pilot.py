@@ -29,14 +29,16 @@ __all__ = [
 ]
 
 QUANTITY_SCHEMA: JsonSchema = {
-    "type": "string",
-    # Kubernetes' own pattern for resource.Quantity (RE2- and Python-compatible).
+    # A number (``--set x.cpu=2`` gives one) or Kubernetes' own resource.Quantity
+    # pattern for strings (RE2- and Python-compatible).
+    "type": ["string", "number"],
+    "minimum": 0,
     "pattern": (
         r"^(\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))"
         r"(([KMGTPE]i)|[numkMGTPE]|([eE](\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))))?$"
     ),
 }
-"""A Kubernetes quantity written as a string, e.g. ``100m`` or ``128Mi``."""
+"""A Kubernetes quantity, e.g. ``100m``, ``128Mi`` or ``2``."""
 
 RESOURCE_LIST_SCHEMA: JsonSchema = {
     "type": "object",
@@ -159,7 +161,13 @@ _SCHEMA: dict[str, JsonSchema] = {
     "autoscaleMax": {"type": "integer", "minimum": 1},
     "cpu.targetAverageUtilization": {"type": "integer", "minimum": 1, "maximum": 100},
     "image": IMAGE_SCHEMA,
-    "traceSampling": {"type": "number", "minimum": 0, "maximum": 100},
+    # ``--set pilot.traceSampling=0.5`` passes a string: accept numeric strings too.
+    "traceSampling": {
+        "type": ["number", "string"],
+        "minimum": 0,
+        "maximum": 100,
+        "pattern": r"^(100(\.0*)?|[0-9]{1,2}(\.[0-9]*)?)$",
+    },
     "keepaliveMaxServerConnectionAge": DURATION_SCHEMA,
     "resources": RESOURCES_SCHEMA,
     "env": ENV_SCHEMA,
