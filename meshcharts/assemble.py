@@ -12,16 +12,15 @@ from typing import Any
 
 import jsonschema
 
-from meshcharts.components import ChartDef, Component, JsonSchema
+from meshcharts.components import ChartDef, Component
 from meshcharts.errors import ValuesError
-from meshcharts.layers import chart_defaults
 from meshcharts.readme import chart_readme
 from meshcharts.schema import infer_schema, schema_json
 from meshcharts.templating import is_j2, render_j2, strip_j2, template_files
-from meshcharts.values import KeyPath, ResolvedValues
+from meshcharts.values import ResolvedValues
 from meshcharts.yamltext import chart_yaml, dump_values
 
-__all__ = ["ChartTree", "assemble_chart", "chart_docs", "chart_values"]
+__all__ = ["ChartTree", "assemble_chart", "chart_values"]
 
 HOME = "https://istio.io"
 ICON = "https://istio.io/favicons/android-192x192.png"
@@ -43,39 +42,12 @@ class ChartTree:
         return str(self.metadata["appVersion"])
 
 
-def _relative(component: Component, table: Mapping[str, Any]) -> dict[KeyPath, Any]:
-    return {(component.name, *key.split(".")): value for key, value in table.items()}
-
-
-def chart_docs(chart: ChartDef, components: tuple[Component, ...]) -> dict[KeyPath, str]:
-    """Key path -> description for every documented value of the chart."""
-    docs: dict[KeyPath, str] = {("global", *k.split(".")): v for k, v in chart.global_docs.items()}
-    for component in components:
-        if component.defaults:
-            docs[(component.name,)] = component.summary
-        docs.update(_relative(component, component.docs))
-    return docs
-
-
-def _schema_overrides(
-    chart: ChartDef, components: tuple[Component, ...]
-) -> dict[KeyPath, JsonSchema]:
-    overrides: dict[KeyPath, JsonSchema] = {
-        ("global", *k.split(".")): v for k, v in chart.global_schema.items()
-    }
-    for component in components:
-        overrides.update(_relative(component, component.schema))
-    return overrides
-
-
 def chart_values(
     chart: ChartDef, components: tuple[Component, ...], values: Mapping[str, Any]
 ) -> dict[str, Any]:
     """The part of the merged values that this chart reads."""
-    keys = {"global"} | {c.name for c in components if c.defaults}
-    return {
-        k: v for k, v in values.items() if k in keys and (k != "global" or chart.global_defaults)
-    }
+    keys = set(chart.defaults(components))
+    return {k: v for k, v in values.items() if k in keys}
 
 
 def _validate(
@@ -148,11 +120,11 @@ def assemble_chart(
     Raises:
         ValuesError: the values do not satisfy the chart's schema.
     """
-    defaults = chart_defaults({chart.name: components})
-    docs = chart_docs(chart, components)
+    defaults = chart.defaults(components)
+    docs = chart.docs(components)
     schema = infer_schema(
         defaults,
-        overrides=_schema_overrides(chart, components),
+        overrides=chart.schema_overrides(components),
         docs=docs,
         title=f"{chart.name} values",
     )

@@ -9,14 +9,16 @@ with ``<name>.enabled`` when its defaults carry that key.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-__all__ = ["ChartDef", "Component", "JsonSchema", "Values"]
+__all__ = ["ChartDef", "Component", "JsonSchema", "KeyPath", "Values"]
 
 Values = Mapping[str, Any]
+KeyPath = tuple[str, ...]
 JsonSchema = Mapping[str, Any]
 
 
@@ -37,6 +39,9 @@ class Component:
         schema: dotted path below ``name`` -> JSON schema that replaces the inferred one.
         template_dir: folder under ``meshcharts/templates/<chart>/`` (default: ``name``).
         template_data: generation-time data handed to ``*.j2`` templates as ``data``.
+        global_defaults: values the component adds under ``global`` when compiled in.
+        global_docs: dotted path below ``global`` -> description, for those values.
+        global_schema: dotted path below ``global`` -> JSON schema override.
     """
 
     name: str
@@ -47,6 +52,9 @@ class Component:
     schema: Mapping[str, JsonSchema] = field(default_factory=_empty)
     template_dir: str = ""
     template_data: Values = field(default_factory=_empty)
+    global_defaults: Values = field(default_factory=_empty)
+    global_docs: Mapping[str, str] = field(default_factory=_empty)
+    global_schema: Mapping[str, JsonSchema] = field(default_factory=_empty)
 
     @property
     def templates(self) -> str:
@@ -77,3 +85,50 @@ class ChartDef:
     global_schema: Mapping[str, JsonSchema] = field(default_factory=_empty)
     kube_version: str = ">=1.25.0-0"
     components: tuple[Component, ...] = field(default=())
+
+    def defaults(self, components: tuple[Component, ...]) -> dict[str, Any]:
+        """The chart's default values with ``components`` compiled in."""
+        result: dict[str, Any] = {}
+        globals_ = _deep_merged(self.global_defaults, *(c.global_defaults for c in components))
+        if globals_:
+            result["global"] = globals_
+        for component in components:
+            if component.defaults:
+                result[component.name] = _deep_merged(component.defaults)
+        return result
+
+    def docs(self, components: tuple[Component, ...]) -> dict[KeyPath, str]:
+        """Key path -> description of every documented value."""
+        docs = _keyed("global", self.global_docs)
+        for component in components:
+            docs.update(_keyed("global", component.global_docs))
+            if component.defaults:
+                docs[(component.name,)] = component.summary
+            docs.update(_keyed(component.name, component.docs))
+        return docs
+
+    def schema_overrides(self, components: tuple[Component, ...]) -> dict[KeyPath, JsonSchema]:
+        """Key path -> JSON schema that replaces the node inferred from the defaults."""
+        overrides = _keyed("global", self.global_schema)
+        for component in components:
+            overrides.update(_keyed("global", component.global_schema))
+            overrides.update(_keyed(component.name, component.schema))
+        return overrides
+
+
+def _keyed(top: str, table: Mapping[str, Any]) -> dict[KeyPath, Any]:
+    return {(top, *key.split(".")): value for key, value in table.items()}
+
+
+def _deep_merged(*trees: Values) -> dict[str, Any]:
+    """Plain dicts merged map by map (later wins); the catalog's trees are never shared."""
+    result: dict[str, Any] = {}
+    for tree in trees:
+        for key, value in tree.items():
+            if isinstance(value, Mapping) and isinstance(result.get(key), dict):
+                result[key] = _deep_merged(result[key], value)
+            elif isinstance(value, Mapping):
+                result[key] = _deep_merged(value)
+            else:
+                result[key] = copy.deepcopy(value)
+    return result

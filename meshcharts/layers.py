@@ -38,15 +38,8 @@ class Resolution:
 
 def chart_defaults(charts: Mapping[str, tuple[Component, ...]]) -> dict[str, Any]:
     """The default values of the compiled components of every chart, as one tree."""
-    defaults: dict[str, Any] = {}
-    for chart_name, components in charts.items():
-        chart = all_charts()[chart_name]
-        if chart.global_defaults:
-            defaults.setdefault("global", {}).update(chart.global_defaults)
-        for component in components:
-            if component.defaults:
-                defaults.setdefault(component.name, {}).update(component.defaults)
-    return defaults
+    trees = [all_charts()[name].defaults(components) for name, components in charts.items()]
+    return dict(merge_layers([Layer("chart", tree) for tree in trees]).values)
 
 
 def _check_known(resolved: ResolvedValues, known: set[str], profile: str) -> None:
@@ -79,13 +72,14 @@ def resolve(
         for chart in all_charts()
         if (components := profiles.charts(name).get(chart)) is not None
     }
-    layers = [Layer("chart defaults", chart_defaults(charts), "meshcharts catalog")]
+    defaults = chart_defaults(charts)
+    layers = [Layer("chart defaults", defaults, "meshcharts catalog")]
     layers += [Layer(f"profile {p.name}", p.values, p.source) for p in chain]
     layers += list(extra_layers)
     if sets:
         base = merge_layers(layers).values
         layers.append(Layer("--set", apply_sets(sets, base), "command line"))
     resolved = merge_layers(layers)
-    known = {"global"} | {c.name for cs in charts.values() for c in cs if c.defaults}
+    known = {"global"} | set(defaults)
     _check_known(resolved, known, name)
     return Resolution(name, charts, resolved)

@@ -1,0 +1,47 @@
+"""Render arbitrary component sets of the istio chart with real Helm, outside any profile."""
+
+from __future__ import annotations
+
+import dataclasses
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from tools import HELM4, helm_binaries, run_helm, split_manifest
+
+from meshcharts import ChartTree, Component, Layer, assemble_chart, merge_layers
+from meshcharts.charts import all_charts
+
+
+def assemble_components(
+    components: tuple[Component, ...],
+    values: Mapping[str, Any] | None = None,
+    *,
+    chart: str = "istio",
+) -> ChartTree:
+    """Assemble ``chart`` with exactly ``components`` and ``values`` over their defaults."""
+    definition = dataclasses.replace(all_charts()[chart], components=components)
+    defaults = definition.defaults(components)
+    resolved = merge_layers([Layer("chart defaults", defaults), Layer("test", values or {})])
+    return assemble_chart(
+        definition, components, resolved, profile="test", version="1.0.6", app_version="1.0.6"
+    )
+
+
+def render_tree(tree: ChartTree, *helm_args: str, helm: Path | None = None) -> list[dict[str, Any]]:
+    """``helm template`` of a chart tree (Helm 4.1.4 unless ``helm`` is given)."""
+    binary = helm or helm_binaries()[HELM4]
+    with tempfile.TemporaryDirectory() as scratch:
+        root = Path(scratch) / tree.name
+        for relpath, data in tree.files.items():
+            path = root / relpath
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+        args = ("template", "istio", str(root), "--namespace", "istio-system", *helm_args)
+        return split_manifest(run_helm(binary, *args).stdout)
+
+
+def identities(docs: list[dict[str, Any]]) -> set[tuple[str, str]]:
+    """(kind, name) of every rendered object."""
+    return {(d["kind"], d["metadata"]["name"]) for d in docs}
