@@ -34,9 +34,11 @@ class Component:
         name: the top-level values key, e.g. ``pilot``; also the ``<name>.enabled`` gate.
         chart: the chart the component belongs to (``istio`` or ``istio-init``).
         summary: one line for ``meshcharts profiles``, the chart README and NOTES.
-        defaults: default values under ``name`` (empty: the component reads no values).
+        defaults: default values under ``name``: usually a map, or a list for a component
+            configured by entries; None when the component reads no values.
         docs: dotted path below ``name`` -> description, for the README table and schema.
-        schema: dotted path below ``name`` -> JSON schema that replaces the inferred one.
+        schema: dotted path below ``name`` -> JSON schema that replaces the inferred one
+            ("" is the component's own node, ``[]`` a list's items).
         template_dir: folder under ``meshcharts/templates/<chart>/`` (default: ``name``).
         template_data: generation-time data handed to ``*.j2`` templates as ``data``.
         global_defaults: values the component adds under ``global`` when compiled in.
@@ -47,7 +49,7 @@ class Component:
     name: str
     chart: str
     summary: str
-    defaults: Values = field(default_factory=_empty)
+    defaults: Any = None
     docs: Mapping[str, str] = field(default_factory=_empty)
     schema: Mapping[str, JsonSchema] = field(default_factory=_empty)
     template_dir: str = ""
@@ -93,8 +95,8 @@ class ChartDef:
         if globals_:
             result["global"] = globals_
         for component in components:
-            if component.defaults:
-                result[component.name] = _deep_merged(component.defaults)
+            if component.defaults is not None:
+                result[component.name] = copy.deepcopy(component.defaults)
         return result
 
     def docs(self, components: tuple[Component, ...]) -> dict[KeyPath, str]:
@@ -102,7 +104,7 @@ class ChartDef:
         docs = _keyed("global", self.global_docs)
         for component in components:
             docs.update(_keyed("global", component.global_docs))
-            if component.defaults:
+            if component.defaults is not None:
                 docs[(component.name,)] = component.summary
             docs.update(_keyed(component.name, component.docs))
         return docs
@@ -117,7 +119,8 @@ class ChartDef:
 
 
 def _keyed(top: str, table: Mapping[str, Any]) -> dict[KeyPath, Any]:
-    return {(top, *key.split(".")): value for key, value in table.items()}
+    """Prefix dotted keys with ``top``; the key "" stands for ``top`` itself."""
+    return {(top, *key.split(".")) if key else (top,): value for key, value in table.items()}
 
 
 def _deep_merged(*trees: Values) -> dict[str, Any]:

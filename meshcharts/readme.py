@@ -75,7 +75,8 @@ def chart_readme(
         "| --- | --- | --- |",
     ]
     for component in components:
-        switch = f"`{component.name}.enabled`" if "enabled" in component.defaults else "always"
+        gated = isinstance(component.defaults, Mapping) and "enabled" in component.defaults
+        switch = f"`{component.name}.enabled`" if gated else "always"
         lines.append(f"| {component.name} | {switch} | {_cell(component.summary)} |")
     lines += ["", "## Values", "", *_value_rows(values, docs), ""]
     return "\n".join(lines)

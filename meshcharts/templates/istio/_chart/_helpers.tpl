@@ -173,3 +173,14 @@ Call: include "istio.certSecretName" (dict "serviceAccount" "istio-pilot-service
 {{- define "istio.certSecretName" -}}
 {{- printf "istio.%s" (include "istio.resourceName" (dict "name" .serviceAccount "root" .root)) -}}
 {{- end -}}
+
+{{/*
+istio.enabled: "true" when another component is compiled into this chart and enabled,
+else "". A template must not read .Values.<other>.enabled directly: a component the
+profile did not compile in has no values at all.
+Call: if include "istio.enabled" (dict "component" "prometheus" "root" $)
+*/}}
+{{- define "istio.enabled" -}}
+{{- $component := get .root.Values.AsMap .component -}}
+{{- if and (kindIs "map" $component) (get $component "enabled") -}}true{{- end -}}
+{{- end -}}
