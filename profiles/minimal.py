@@ -4,8 +4,8 @@ from meshcharts import Profile
 
 PROFILE = Profile(
     name="minimal",
-    description="Pilot only (traffic management): no Citadel, no injector, no Pilot sidecar",
+    description="Pilot only (traffic management): no Citadel, injector, gateways or telemetry",
     extends="default",
-    charts={"istio": ("pilot",)},
+    charts={"istio": ("pilot", "trafficPolicies")},
     values={"pilot": {"sidecar": False}},
 )

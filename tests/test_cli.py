@@ -7,6 +7,7 @@ import yaml
 from helpers import profile_source, write_profiles
 from typer.testing import CliRunner
 
+from meshcharts import load_profiles
 from meshcharts.cli import app
 
 runner = CliRunner()
@@ -20,7 +21,10 @@ def invoke(*args: str) -> tuple[int, str, str]:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["build", "--profile", "nope"], "profile 'nope': unknown (known: default, minimal"),
+        (
+            ["build", "--profile", "nope"],
+            f"profile 'nope': unknown (known: {', '.join(load_profiles().names())})",
+        ),
         (["build", "--version", "1.0"], "version '1.0': not a strict SemVer 2 version"),
         (["build", "--version", "v1.2.3"], "version 'v1.2.3': not a strict SemVer 2 version"),
         (

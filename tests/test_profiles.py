@@ -18,11 +18,11 @@ def test_builtins_have_descriptions_and_build_istio() -> None:
         assert "istio" in profiles.charts(name)
 
 
-def test_minimal_extends_default_and_compiles_only_pilot() -> None:
+def test_minimal_extends_default_and_compiles_only_pilot_and_traffic() -> None:
     profiles = load_profiles()
     assert [p.name for p in profiles.chain("minimal")] == ["default", "minimal"]
     resolution = resolve(profiles, "minimal")
-    assert [c.name for c in resolution.charts["istio"]] == ["pilot"]
+    assert [c.name for c in resolution.charts["istio"]] == ["pilot", "trafficPolicies"]
     assert "security" not in resolution.values.values
     assert resolution.values.values["pilot"]["sidecar"] is False
 
@@ -53,7 +53,11 @@ def test_user_profile_dir_adds_profiles_and_keeps_builtins(tmp_path: Path) -> No
         ),
         ({"a": profile_source("a", extends="a")}, "a", "extends cycle: a -> a"),
         ({"a": profile_source("a", extends="nope")}, "a", "extends unknown profile 'nope'"),
-        ({"a": profile_source("a")}, "zzz", "unknown (known: a, default, minimal)"),
+        (
+            {"a": profile_source("a")},
+            "zzz",
+            f"unknown (known: {', '.join(sorted(['a', *load_profiles().names()]))})",
+        ),
     ],
     ids=["cycle", "self-cycle", "unknown-parent", "unknown-profile"],
 )

@@ -13,6 +13,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from meshcharts.catalog.addons import ADDONS
+from meshcharts.catalog.galley import GALLEY
+from meshcharts.catalog.gateways import GATEWAYS
+from meshcharts.catalog.mixer import MIXER
 from meshcharts.catalog.pilot import (
     IMAGE_SCHEMA,
     PILOT,
@@ -23,6 +27,7 @@ from meshcharts.catalog.pilot import (
 )
 from meshcharts.catalog.security import SECURITY
 from meshcharts.catalog.sidecar_injector import SIDECAR_INJECTOR
+from meshcharts.catalog.traffic import TRAFFIC_POLICIES
 from meshcharts.components import ChartDef, JsonSchema
 
 __all__ = ["ISTIO_CHART", "ISTIO_GLOBAL_DEFAULTS", "ISTIO_GLOBAL_DOCS", "ISTIO_GLOBAL_SCHEMA"]
@@ -84,7 +89,7 @@ ISTIO_GLOBAL_DOCS: dict[str, str] = {
     "priorityClassName": "PriorityClass of the control-plane pods (empty: none).",
     "defaultNodeSelector": "Node labels for control-plane pods whose component sets no nodeSelector.",
     "defaultResources.requests.cpu": "CPU request of a control-plane container whose component sets no resources.",
-    "defaultPodDisruptionBudget.enabled": "Give Pilot a PodDisruptionBudget (policy/v1) with minAvailable 1.",
+    "defaultPodDisruptionBudget.enabled": "Give replicated or autoscaled control-plane Deployments a PodDisruptionBudget (policy/v1) with minAvailable 1.",
     "trustDomain": (
         "SPIFFE trust domain: Citadel issues spiffe://<trustDomain>/ns/<namespace>/sa/<service-account>; "
         "also written to the mesh config."
@@ -181,6 +186,15 @@ ISTIO_CHART = ChartDef(
     global_defaults=ISTIO_GLOBAL_DEFAULTS,
     global_docs=ISTIO_GLOBAL_DOCS,
     global_schema=ISTIO_GLOBAL_SCHEMA,
-    components=(PILOT, SECURITY, SIDECAR_INJECTOR),
+    components=(
+        PILOT,
+        SECURITY,
+        SIDECAR_INJECTOR,
+        GALLEY,
+        MIXER,
+        GATEWAYS,
+        TRAFFIC_POLICIES,
+        *ADDONS,
+    ),
 )
 """The ``istio`` chart with its control-plane components."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from meshcharts.catalog.addons import CERTMANAGER as CERTMANAGER_ADDON
 from meshcharts.catalog.crds import CrdSpec, crds
 from meshcharts.components import ChartDef, Component
 from meshcharts.errors import TemplateError
@@ -52,6 +53,21 @@ CERTMANAGER_CRDS = Component(
     summary="cert-manager CRDs (certmanager.k8s.io), for the cert-manager add-on",
     defaults={"enabled": False},
     docs={"enabled": "Install the cert-manager CRDs (certmanager.k8s.io/v1alpha1)."},
+    # Both charts read the one `certmanager` block: accept the keys of the istio chart's
+    # add-on here (that chart checks them) and still reject anything else.
+    schema={
+        "": {
+            "type": "object",
+            "properties": {
+                **{key: {} for key in CERTMANAGER_ADDON.defaults},
+                "enabled": {
+                    "type": "boolean",
+                    "description": "Install the cert-manager CRDs (certmanager.k8s.io/v1alpha1).",
+                },
+            },
+            "additionalProperties": False,
+        }
+    },
     template_data={"crds": _rendered(tuple(s for s in crds(certmanager=True) if s.certmanager))},
 )
 

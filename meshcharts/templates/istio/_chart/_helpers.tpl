@@ -162,7 +162,8 @@ istio.zipkinAddress: host:port of the Zipkin collector.
 Call: include "istio.zipkinAddress" $
 */}}
 {{- define "istio.zipkinAddress" -}}
-{{- .Values.global.tracer.zipkin.address | default (printf "zipkin.%s:9411" .Release.Namespace) -}}
+{{- $service := include "istio.resourceName" (dict "name" "zipkin" "root" .) -}}
+{{- .Values.global.tracer.zipkin.address | default (printf "%s.%s:9411" $service .Release.Namespace) -}}
 {{- end -}}
 
 {{/*

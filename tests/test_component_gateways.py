@@ -1,0 +1,695 @@
+"""The gateways component of the istio chart, rendered alone with real Helm 3 and 4."""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+from harness import assemble_components, identities, render_tree
+from tools import HELM3, HELM4, MESH_CUSTOM_GROUPS, helm_binaries, run_helm, validate_k8s
+
+from meshcharts import ChartTree
+from meshcharts.catalog.crds import CRDS
+from meshcharts.catalog.gateways import GATEWAYS
+from meshcharts.values import leaf_paths
+
+Doc = dict[str, Any]
+NS = "istio-system"
+
+
+def _objects(gateway: str) -> set[tuple[str, str]]:
+    """The seven objects of one enabled, autoscaled gateway."""
+    return {
+        ("Deployment", gateway),
+        ("Service", gateway),
+        ("HorizontalPodAutoscaler", gateway),
+        ("PodDisruptionBudget", gateway),
+        ("ServiceAccount", f"{gateway}-service-account"),
+        ("ClusterRole", f"{gateway}-{NS}"),
+        ("ClusterRoleBinding", f"{gateway}-{NS}"),
+    }
+
+
+INGRESS = _objects("istio-ingressgateway")
+EGRESS = _objects("istio-egressgateway")
+
+SIMPLE = {
+    "name": "bookinfo",
+    "hosts": ["bookinfo.example.com"],
+    "port": {"number": 443, "name": "https", "protocol": "HTTPS"},
+    "tls": {"mode": "SIMPLE"},
+}
+MUTUAL = {
+    "name": "bookinfo-mtls",
+    "hosts": ["mtls.example.com"],
+    "port": {"number": 443, "name": "https-mtls", "protocol": "HTTPS"},
+    "tls": {"mode": "MUTUAL", "subjectAltNames": ["spiffe://example.com/client"]},
+}
+CUSTOM_CERTS = {
+    "name": "custom-certs",
+    "hosts": ["other/custom.example.com"],
+    "port": {"number": 443, "name": "https-custom", "protocol": "HTTPS"},
+    "tls": {
+        "mode": "MUTUAL",
+        "serverCertificate": "/etc/istio/custom/cert.pem",
+        "privateKey": "/etc/istio/custom/key.pem",
+        "caCertificates": "/etc/istio/custom/ca.pem",
+    },
+}
+PASSTHROUGH = {
+    "name": "sni-passthrough",
+    "hosts": ["*.passthrough.example.com"],
+    "port": {"number": 15443, "name": "tls-passthrough", "protocol": "TLS"},
+    "tls": {"mode": "PASSTHROUGH"},
+}
+REDIRECT = {
+    "name": "http-redirect",
+    "hosts": ["*"],
+    "port": {"number": 80, "name": "http", "protocol": "HTTP"},
+    "tls": {"httpsRedirect": True},
+}
+SNI_HOSTS = ["edition.cnn.com", "*.wikipedia.org"]
+
+MY_GATEWAY: dict[str, Any] = {
+    "enabled": True,
+    "labels": {"istio": "mygateway", "team": "edge"},
+    "ports": [{"port": 8443, "name": "https"}, {"port": 80, "name": "http2", "nodePort": 30080}],
+    "secretVolumes": [
+        {"name": "my-certs", "secretName": "my-gateway-certs", "mountPath": "/etc/istio/my-certs"}
+    ],
+    "gatewayResources": [
+        {
+            "name": "my-https",
+            "hosts": ["my.example.com"],
+            "port": {"number": 8443, "name": "https", "protocol": "HTTPS"},
+            "tls": {"mode": "SIMPLE"},
+        }
+    ],
+}
+
+FULL: dict[str, Any] = {
+    "global": {"meshExpansion": {"enabled": True}},
+    "gateways": {
+        "istio-ingressgateway": {
+            "gatewayResources": [SIMPLE, MUTUAL, CUSTOM_CERTS, PASSTHROUGH, REDIRECT]
+        },
+        "istio-egressgateway": {"enabled": True},
+        "egress": {"sniHosts": SNI_HOSTS},
+        "my-gateway": MY_GATEWAY,
+    },
+}
+"""Every feature at once: both built-in gateways, a user gateway, TLS, SNI, mesh expansion."""
+
+
+@functools.cache
+def _tree(values_json: str) -> ChartTree:
+    return assemble_components((GATEWAYS,), json.loads(values_json))
+
+
+def tree(values: dict[str, Any] | None = None) -> ChartTree:
+    return _tree(json.dumps(values or {}, sort_keys=True))
+
+
+@functools.cache
+def _render(values_json: str, args: tuple[str, ...], helm: str) -> list[Doc]:
+    return render_tree(_tree(values_json), *args, helm=helm_binaries()[helm])
+
+
+def render(values: dict[str, Any] | None = None, *args: str, helm: str = HELM4) -> list[Doc]:
+    return _render(json.dumps(values or {}, sort_keys=True), args, helm)
+
+
+def render_error(values: dict[str, Any] | None = None, *args: str) -> str:
+    """The error output of a render expected to fail."""
+    with pytest.raises(AssertionError) as failure:
+        render(values, *args)
+    return str(failure.value)
+
+
+def find(docs: list[Doc], kind: str, name: str) -> Doc:
+    (doc,) = [d for d in docs if d["kind"] == kind and d["metadata"]["name"] == name]
+    return doc
+
+
+def with_gateway(name: str, **settings: Any) -> dict[str, Any]:
+    return {"gateways": {name: settings}}
+
+
+def service_ports(docs: list[Doc], name: str) -> dict[str, tuple[int, int]]:
+    ports = find(docs, "Service", name)["spec"]["ports"]
+    return {p["name"]: (p["port"], p["targetPort"]) for p in ports}
+
+
+def containers(doc: Doc) -> Iterator[Doc]:
+    spec = doc["spec"]["template"]["spec"]
+    yield from spec.get("initContainers", [])
+    yield from spec["containers"]
+
+
+# --- on / off -----------------------------------------------------------------------------
+
+
+def test_ingress_gateway_is_the_default() -> None:
+    assert identities(render()) == INGRESS
+
+
+@pytest.mark.parametrize("values", [{}, FULL], ids=["default", "full"])
+def test_enabled_false_removes_every_object(values: dict[str, Any]) -> None:
+    on = identities(render(values))
+    off = identities(render(values, "--set", "gateways.enabled=false"))
+    assert off == set()
+    if not values:
+        assert on == INGRESS
+    else:
+        assert on == (
+            INGRESS
+            | EGRESS
+            | _objects("my-gateway")
+            | {("Gateway", n) for n in ("meshexpansion-gateway", "istio-egressgateway-sni")}
+            | {("Gateway", str(r["name"])) for r in (SIMPLE, MUTUAL, CUSTOM_CERTS, PASSTHROUGH)}
+            | {("Gateway", "http-redirect"), ("Gateway", "my-https")}
+            | {("DestinationRule", "istio-egressgateway-sni")}
+            | {(k, n) for k, n in on if k in ("ServiceEntry", "VirtualService")}
+        )
+        assert len([k for k, _ in on if k in ("ServiceEntry", "VirtualService")]) == 4
+
+
+def test_egress_gateway_is_off_by_default_and_adds_its_objects() -> None:
+    on = identities(render(with_gateway("istio-egressgateway", enabled=True)))
+    assert on - identities(render()) == EGRESS
+    egress = find(
+        render(with_gateway("istio-egressgateway", enabled=True)), "Service", "istio-egressgateway"
+    )
+    assert egress["spec"]["type"] == "ClusterIP"
+    assert {p["name"]: p["port"] for p in egress["spec"]["ports"]} == {
+        "http2": 80,
+        "https": 443,
+        "tls": 15443,
+    }
+
+
+def test_ingress_gateway_can_be_switched_off_alone() -> None:
+    values = with_gateway("istio-ingressgateway", enabled=False)
+    assert identities(render(values)) == set()
+
+
+def test_user_named_gateway_gets_all_objects() -> None:
+    docs = render({"gateways": {"my-gateway": MY_GATEWAY}})
+    assert identities(docs) - INGRESS == _objects("my-gateway") | {("Gateway", "my-https")}
+    deployment = find(docs, "Deployment", "my-gateway")
+    selector = deployment["spec"]["selector"]["matchLabels"]
+    assert selector == {"app": "my-gateway", "istio": "mygateway"}
+    pod_labels = deployment["spec"]["template"]["metadata"]["labels"]
+    assert pod_labels["team"] == "edge"
+    assert find(docs, "Service", "my-gateway")["spec"]["selector"] == selector
+    # A ClusterIP Service carries no node port; missing settings come from the defaults.
+    service = find(docs, "Service", "my-gateway")["spec"]
+    assert service["type"] == "ClusterIP"
+    assert all("nodePort" not in p for p in service["ports"])
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    assert container["resources"] == {
+        "requests": {"cpu": "100m", "memory": "128Mi"},
+        "limits": {"cpu": "2000m", "memory": "1024Mi"},
+    }
+    hpa = find(docs, "HorizontalPodAutoscaler", "my-gateway")["spec"]
+    assert (hpa["minReplicas"], hpa["maxReplicas"]) == (1, 5)
+    gateway = find(docs, "Gateway", "my-https")["spec"]
+    assert gateway["selector"] == {"istio": "mygateway"}
+    assert (
+        gateway["servers"][0]["tls"]["serverCertificate"] == "/etc/istio/my-gateway-certs/tls.crt"
+    )
+
+
+def test_gateways_with_the_same_labels_fail() -> None:
+    clone = {**MY_GATEWAY, "labels": {"app": "istio-ingressgateway", "istio": "ingressgateway"}}
+    error = render_error({"gateways": {"my-gateway": clone}})
+    assert "both select pods labelled app=istio-ingressgateway, istio=ingressgateway" in error
+
+
+def test_disabled_user_gateway_renders_nothing() -> None:
+    docs = render({"gateways": {"my-gateway": {**MY_GATEWAY, "enabled": False}}})
+    assert identities(docs) == INGRESS
+
+
+# --- the ingress gateway ------------------------------------------------------------------
+
+
+def test_ingress_service_ports_follow_istio_1_1() -> None:
+    docs = render()
+    service = find(docs, "Service", "istio-ingressgateway")["spec"]
+    assert service["type"] == "LoadBalancer"
+    assert [(p["name"], p["port"], p.get("nodePort")) for p in service["ports"]] == [
+        ("http2", 80, 31380),
+        ("https", 443, 31390),
+        ("tcp", 31400, 31400),
+        ("https-kiali", 15029, None),
+        ("https-prometheus", 15030, None),
+        ("https-grafana", 15031, None),
+        ("https-tracing", 15032, None),
+        ("tls", 15443, None),
+        ("status-port", 15020, None),
+    ]
+    deployment = find(docs, "Deployment", "istio-ingressgateway")
+    (container,) = containers(deployment)
+    ports = {p["containerPort"] for p in container["ports"]}
+    assert ports == {80, 443, 31400, 15029, 15030, 15031, 15032, 15443, 15020, 15090}
+    assert container["args"][:2] == ["proxy", "router"]
+    assert container["image"] == "docker.io/istio/proxyv2:1.0.6"
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    assert env["ISTIO_META_ROUTER_MODE"] == "sni-dnat"
+    mounts = {m["name"]: m["mountPath"] for m in container["volumeMounts"]}
+    assert mounts["ingressgateway-certs"] == "/etc/istio/ingressgateway-certs"
+    assert mounts["ingressgateway-ca-certs"] == "/etc/istio/ingressgateway-ca-certs"
+    volumes = {
+        v["name"]: v.get("secret", {}) for v in deployment["spec"]["template"]["spec"]["volumes"]
+    }
+    assert volumes["ingressgateway-certs"] == {
+        "secretName": "istio-ingressgateway-certs",
+        "optional": True,
+    }
+    assert volumes["istio-certs"]["secretName"] == "istio.istio-ingressgateway-service-account"
+
+
+def test_low_ports_are_bound_without_root_or_capabilities() -> None:
+    docs = render(
+        {"gateways": {"my-gateway": {"enabled": True, "ports": [{"port": 8080, "name": "http"}]}}}
+    )
+    ingress = find(docs, "Deployment", "istio-ingressgateway")["spec"]["template"]["spec"]
+    assert ingress["securityContext"]["runAsNonRoot"] is True
+    assert ingress["securityContext"]["sysctls"] == [
+        {"name": "net.ipv4.ip_unprivileged_port_start", "value": "0"}
+    ]
+    high = find(docs, "Deployment", "my-gateway")["spec"]["template"]["spec"]
+    assert "sysctls" not in high["securityContext"]
+
+
+def test_service_and_pod_settings() -> None:
+    values = with_gateway(
+        "istio-ingressgateway",
+        loadBalancerIP="203.0.113.10",
+        loadBalancerSourceRanges=["10.0.0.0/8"],
+        externalIPs=["198.51.100.7"],
+        externalTrafficPolicy="Local",
+        serviceAnnotations={"service.beta.kubernetes.io/aws-load-balancer-type": "nlb"},
+        podAnnotations={"sidecar.istio.io/inject": "true", "example.com/team": "edge"},
+        nodeSelector={"kubernetes.io/os": "linux"},
+        tolerations=[{"key": "edge", "operator": "Exists", "effect": "NoSchedule"}],
+        env={"EXTRA": "1", "POD_NAME": "ignored"},
+    )
+    docs = render(values)
+    service = find(docs, "Service", "istio-ingressgateway")
+    assert service["metadata"]["annotations"] == {
+        "service.beta.kubernetes.io/aws-load-balancer-type": "nlb"
+    }
+    assert service["spec"]["loadBalancerIP"] == "203.0.113.10"
+    assert service["spec"]["loadBalancerSourceRanges"] == ["10.0.0.0/8"]
+    assert service["spec"]["externalIPs"] == ["198.51.100.7"]
+    assert service["spec"]["externalTrafficPolicy"] == "Local"
+    pod = find(docs, "Deployment", "istio-ingressgateway")["spec"]["template"]
+    assert pod["metadata"]["annotations"] == {
+        "sidecar.istio.io/inject": "false",
+        "example.com/team": "edge",
+    }
+    assert pod["spec"]["nodeSelector"] == {"kubernetes.io/os": "linux"}
+    assert pod["spec"]["tolerations"][0]["key"] == "edge"
+    names = [e["name"] for e in pod["spec"]["containers"][0]["env"]]
+    assert names.count("POD_NAME") == 1
+    assert "EXTRA" in names
+
+
+@pytest.mark.parametrize("replicas", [1, 3])
+def test_autoscaling_off(replicas: int) -> None:
+    values = with_gateway("istio-ingressgateway", autoscaleEnabled=False, replicaCount=replicas)
+    docs = render(values)
+    kinds = {d["kind"] for d in docs}
+    assert "HorizontalPodAutoscaler" not in kinds
+    # A PodDisruptionBudget only for a replicated gateway: one pod must stay drainable.
+    assert ("PodDisruptionBudget" in kinds) == (replicas > 1)
+    assert find(docs, "Deployment", "istio-ingressgateway")["spec"]["replicas"] == replicas
+
+
+def test_no_pdb_without_global_pdb() -> None:
+    docs = render({"global": {"defaultPodDisruptionBudget": {"enabled": False}}})
+    assert identities(docs) == INGRESS - {("PodDisruptionBudget", "istio-ingressgateway")}
+
+
+def test_cluster_role_is_read_only() -> None:
+    role = find(render(), "ClusterRole", f"istio-ingressgateway-{NS}")
+    for rule in role["rules"]:
+        assert set(rule["verbs"]) <= {"get", "list", "watch"}
+        assert "*" not in rule["resources"] + rule["apiGroups"]
+
+
+# --- ports --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("ports", "message"),
+    [
+        ([{"port": 80, "name": "http"}, {"port": 81, "name": "http"}], 'port name "http"'),
+        ([{"port": 80, "name": "http"}, {"port": 80, "name": "http-again"}], "port 80/TCP"),
+    ],
+    ids=["name", "number"],
+)
+def test_duplicate_ports_fail(ports: list[dict[str, Any]], message: str) -> None:
+    error = render_error(with_gateway("istio-ingressgateway", ports=ports))
+    assert message in error
+    assert "gateways.istio-ingressgateway.ports" in error
+
+
+def test_duplicate_secret_volume_fails() -> None:
+    volume = {"name": "istio-certs", "secretName": "x", "mountPath": "/etc/x"}
+    error = render_error(with_gateway("istio-ingressgateway", secretVolumes=[volume]))
+    assert 'volume name "istio-certs"' in error
+
+
+# --- mesh expansion -----------------------------------------------------------------------
+
+EXPANSION = {
+    "tcp-pilot-grpc-tls": (15011, 15011),
+    "tcp-mixer-grpc-tls": (15004, 15004),
+    "tcp-citadel-grpc-tls": (8060, 8060),
+    "tcp-dns-tls": (853, 853),
+}
+
+
+def test_mesh_expansion_off_by_default() -> None:
+    docs = render()
+    assert not set(EXPANSION) & set(service_ports(docs, "istio-ingressgateway"))
+    assert not [d for d in docs if d["kind"] == "Gateway"]
+
+
+def test_mesh_expansion_adds_ports_and_gateway() -> None:
+    docs = render({"global": {"meshExpansion": {"enabled": True}}})
+    assert identities(docs) - INGRESS == {("Gateway", "meshexpansion-gateway")}
+    ports = service_ports(docs, "istio-ingressgateway")
+    assert EXPANSION.items() <= ports.items()
+    (container,) = containers(find(docs, "Deployment", "istio-ingressgateway"))
+    assert {15011, 15004, 8060, 853} <= {p["containerPort"] for p in container["ports"]}
+    gateway = find(docs, "Gateway", "meshexpansion-gateway")["spec"]
+    assert gateway["selector"] == {"istio": "ingressgateway"}
+    assert [
+        (s["port"]["number"], s["port"]["name"], s["port"]["protocol"]) for s in gateway["servers"]
+    ] == [
+        (15011, "tcp-pilot-grpc-tls", "TCP"),
+        (15004, "tcp-mixer-grpc-tls", "TCP"),
+        (8060, "tcp-citadel-grpc-tls", "TCP"),
+        (853, "tcp-dns-tls", "TCP"),
+    ]
+    assert all(s["hosts"] == ["*"] for s in gateway["servers"])
+
+
+def test_mesh_expansion_skips_a_port_already_exposed() -> None:
+    ports = [{"port": 80, "name": "http2"}, {"port": 15011, "name": "tcp-pilot-grpc-tls"}]
+    values = {
+        "global": {"meshExpansion": {"enabled": True}},
+        **with_gateway("istio-ingressgateway", ports=ports),
+    }
+    names = [
+        p["name"] for p in find(render(values), "Service", "istio-ingressgateway")["spec"]["ports"]
+    ]
+    assert names == [
+        "http2",
+        "tcp-pilot-grpc-tls",
+        "tcp-mixer-grpc-tls",
+        "tcp-citadel-grpc-tls",
+        "tcp-dns-tls",
+    ]
+
+
+def test_mesh_expansion_ilb() -> None:
+    expansion = {"global": {"meshExpansion": {"enabled": True, "useILB": True}}}
+    error = render_error(expansion)
+    assert (
+        "global.meshExpansion.useILB needs an enabled gateway labelled istio: ilbgateway" in error
+    )
+    ilb = {
+        "enabled": True,
+        "labels": {"istio": "ilbgateway"},
+        "type": "LoadBalancer",
+        "serviceAnnotations": {"cloud.google.com/load-balancer-type": "internal"},
+        "ports": [{"port": 15010, "name": "grpc-pilot"}],
+        "meshExpansionPorts": [{"port": 15011, "name": "grpc-pilot-mtls"}],
+    }
+    docs = render({**expansion, "gateways": {"istio-ilbgateway": ilb}})
+    assert ("Gateway", "meshexpansion-ilb-gateway") in identities(docs)
+    assert ("Gateway", "meshexpansion-gateway") not in identities(docs)
+    gateway = find(docs, "Gateway", "meshexpansion-ilb-gateway")["spec"]
+    assert gateway["selector"] == {"istio": "ilbgateway"}
+    assert service_ports(docs, "istio-ilbgateway") == {
+        "grpc-pilot": (15010, 15010),
+        "grpc-pilot-mtls": (15011, 15011),
+    }
+    assert not set(EXPANSION) & set(service_ports(docs, "istio-ingressgateway"))
+
+
+def test_mesh_expansion_without_ingress_gateway_fails() -> None:
+    values = {
+        "global": {"meshExpansion": {"enabled": True}},
+        **with_gateway("istio-ingressgateway", enabled=False),
+    }
+    assert "gateways.istio-ingressgateway.enabled" in render_error(values)
+
+
+# --- Gateway objects ----------------------------------------------------------------------
+
+
+def _servers(docs: list[Doc], name: str) -> Doc:
+    gateway = find(docs, "Gateway", name)["spec"]
+    assert gateway["selector"] == {"istio": "ingressgateway"}
+    (server,) = gateway["servers"]
+    return dict(server)
+
+
+def test_tls_gateway_resources() -> None:
+    docs = render(FULL)
+    simple = _servers(docs, "bookinfo")
+    assert simple["hosts"] == ["bookinfo.example.com"]
+    assert simple["port"] == {"number": 443, "name": "https", "protocol": "HTTPS"}
+    assert simple["tls"] == {
+        "mode": "SIMPLE",
+        "serverCertificate": "/etc/istio/ingressgateway-certs/tls.crt",
+        "privateKey": "/etc/istio/ingressgateway-certs/tls.key",
+    }
+    assert _servers(docs, "bookinfo-mtls")["tls"] == {
+        "mode": "MUTUAL",
+        "serverCertificate": "/etc/istio/ingressgateway-certs/tls.crt",
+        "privateKey": "/etc/istio/ingressgateway-certs/tls.key",
+        "caCertificates": "/etc/istio/ingressgateway-ca-certs/ca-chain.cert.pem",
+        "subjectAltNames": ["spiffe://example.com/client"],
+    }
+    custom = _servers(docs, "custom-certs")
+    assert custom["tls"] == CUSTOM_CERTS["tls"]
+    assert custom["hosts"] == ["other/custom.example.com"]
+    passthrough = _servers(docs, "sni-passthrough")
+    assert passthrough["tls"] == {"mode": "PASSTHROUGH"}
+    assert passthrough["hosts"] == ["*.passthrough.example.com"]
+    assert _servers(docs, "http-redirect")["tls"] == {"httpsRedirect": True}
+
+
+def test_gateway_resource_port_must_be_served() -> None:
+    resource = {**SIMPLE, "port": {"number": 8443, "name": "https", "protocol": "HTTPS"}}
+    error = render_error(with_gateway("istio-ingressgateway", gatewayResources=[resource]))
+    assert 'Gateway "bookinfo" uses port 8443' in error
+
+
+@pytest.mark.parametrize("name", ["bookinfo", "meshexpansion-gateway", "istio-egressgateway-sni"])
+def test_gateway_resource_names_are_unique(name: str) -> None:
+    values = {
+        "gateways": {
+            "istio-ingressgateway": {"gatewayResources": [SIMPLE, {**REDIRECT, "name": name}]}
+        }
+    }
+    assert f'Gateway name "{name}" is already used' in render_error(values)
+
+
+# --- egress SNI routing -------------------------------------------------------------------
+
+SNI_VALUES = {
+    "gateways": {"istio-egressgateway": {"enabled": True}, "egress": {"sniHosts": SNI_HOSTS}}
+}
+EGRESS_HOST = f"istio-egressgateway.{NS}.svc.cluster.local"
+
+
+def test_sni_hosts_route_through_the_egress_gateway() -> None:
+    docs = render(SNI_VALUES)
+    added = identities(docs) - INGRESS - EGRESS
+    entries = sorted(n for k, n in added if k == "ServiceEntry")
+    assert {k for k, _ in added} == {"ServiceEntry", "VirtualService", "Gateway", "DestinationRule"}
+    assert sorted(n for k, n in added if k == "VirtualService") == entries
+    assert len(entries) == 2
+    assert all(n.startswith("egress-sni-") and len(n) <= 63 for n in entries)
+
+    gateway = find(docs, "Gateway", "istio-egressgateway-sni")["spec"]
+    assert gateway == {
+        "selector": {"istio": "egressgateway"},
+        "servers": [
+            {
+                "port": {"number": 443, "name": "tls-egress-sni", "protocol": "TLS"},
+                "hosts": SNI_HOSTS,
+                "tls": {"mode": "PASSTHROUGH"},
+            }
+        ],
+    }
+    rule = find(docs, "DestinationRule", "istio-egressgateway-sni")["spec"]
+    assert rule == {"host": EGRESS_HOST, "subsets": [{"name": "sni"}]}
+
+    by_host = {d["spec"]["hosts"][0]: d["spec"] for d in docs if d["kind"] == "ServiceEntry"}
+    assert by_host["edition.cnn.com"]["resolution"] == "DNS"
+    assert by_host["*.wikipedia.org"]["resolution"] == "NONE"
+    for spec in by_host.values():
+        assert spec["location"] == "MESH_EXTERNAL"
+        assert spec["ports"] == [{"number": 443, "name": "tls", "protocol": "TLS"}]
+
+    services = {d["spec"]["hosts"][0]: d["spec"] for d in docs if d["kind"] == "VirtualService"}
+    assert set(services) == set(SNI_HOSTS)
+    for host, spec in services.items():
+        assert spec["gateways"] == ["mesh", "istio-egressgateway-sni"]
+        mesh, egress = spec["tls"]
+        assert mesh["match"] == [{"gateways": ["mesh"], "port": 443, "sniHosts": [host]}]
+        assert mesh["route"][0]["destination"] == {
+            "host": EGRESS_HOST,
+            "subset": "sni",
+            "port": {"number": 443},
+        }
+        assert egress["match"] == [
+            {"gateways": ["istio-egressgateway-sni"], "port": 443, "sniHosts": [host]}
+        ]
+        assert egress["route"][0]["destination"] == {"host": host, "port": {"number": 443}}
+
+
+def test_sni_hosts_need_the_egress_gateway() -> None:
+    error = render_error({"gateways": {"egress": {"sniHosts": ["edition.cnn.com"]}}})
+    assert "gateways.egress.sniHosts routes through istio-egressgateway" in error
+
+
+def test_sni_hosts_ignored_with_the_component_off() -> None:
+    values = {"gateways": {"enabled": False, "egress": {"sniHosts": ["edition.cnn.com"]}}}
+    assert render(values) == []
+
+
+# --- validity -----------------------------------------------------------------------------
+
+
+def _closed(schema: Any) -> Any:
+    """A CRD schema that also rejects unknown fields (the API server would prune them)."""
+    if isinstance(schema, dict):
+        closed = {k: _closed(v) for k, v in schema.items()}
+        if "properties" in closed and "additionalProperties" not in closed:
+            closed["additionalProperties"] = False
+        return closed
+    if isinstance(schema, list):
+        return [_closed(item) for item in schema]
+    return schema
+
+
+def test_custom_resources_validate_against_their_crds() -> None:
+    schemas = {(f"{c.group}/{c.version}", c.kind): _closed(dict(c.schema)) for c in CRDS}
+    custom = [d for d in render(FULL) if "istio.io/" in d["apiVersion"]]
+    kinds = {d["kind"] for d in custom}
+    assert kinds == {"Gateway", "ServiceEntry", "VirtualService", "DestinationRule"}
+    for doc in custom:
+        body = {k: v for k, v in doc.items() if k not in ("apiVersion", "kind", "metadata")}
+        jsonschema.validate(body, schemas[(doc["apiVersion"], doc["kind"])])
+
+
+@pytest.mark.parametrize("kube", ["1.25", "1.37"])
+@pytest.mark.parametrize("values", [{}, FULL], ids=["default", "full"])
+def test_objects_validate_against_kubernetes(kube: str, values: dict[str, Any]) -> None:
+    docs = render(values)
+    assert docs
+    assert validate_k8s(docs, kube, strict=True, allow_custom=MESH_CUSTOM_GROUPS) == []
+
+
+def _write(chart: ChartTree, root: Path) -> Path:
+    folder = root / chart.name
+    for relpath, data in chart.files.items():
+        path = folder / relpath
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    return folder
+
+
+@pytest.mark.parametrize("values", [{}, FULL], ids=["default", "full"])
+def test_lint_strict_and_template(helm: Path, tmp_path: Path, values: dict[str, Any]) -> None:
+    folder = _write(tree(values), tmp_path)
+    lint = run_helm(helm, "lint", "--strict", str(folder), "--namespace", NS, check=False)
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+    assert "0 chart(s) failed" in lint.stdout
+    result = run_helm(helm, "template", "istio", str(folder), "--namespace", NS)
+    assert "kind: Deployment" in result.stdout
+
+
+def test_helm3_and_helm4_agree() -> None:
+    assert render(FULL, helm=HELM3) == render(FULL, helm=HELM4)
+
+
+BAD_VALUES: dict[str, tuple[tuple[str, str], str]] = {
+    "unknown-key": (("--set", "gateways.istio-ingressgateway.bogus=1"), "bogus"),
+    "empty-istio-label": (("--set", "gateways.istio-egressgateway.labels.istio="), "istio"),
+    "unknown-egress-key": (("--set", "gateways.egress.bogus=1"), "bogus"),
+    "bad-sni-host": (("--set", "gateways.egress.sniHosts[0]=not a host"), "sniHosts"),
+    "bad-gateway-name": (
+        ("--set-json", 'gateways.Bad_Name={"enabled":true,"ports":[{"port":80,"name":"http"}]}'),
+        "Bad_Name",
+    ),
+    "user-gateway-without-enabled": (("--set", "gateways.my-gw.type=ClusterIP"), "enabled"),
+    "user-gateway-without-ports": (("--set", "gateways.my-gw.enabled=true"), "ports"),
+    "bad-service-type": (("--set", "gateways.istio-ingressgateway.type=External"), "type"),
+    "port-without-name": (
+        ("--set-json", 'gateways.istio-ingressgateway.ports=[{"port":80}]'),
+        "name",
+    ),
+    "https-without-tls": (
+        (
+            "--set-json",
+            'gateways.istio-ingressgateway.gatewayResources=[{"name":"x","hosts":["*"],'
+            '"port":{"number":443,"name":"https","protocol":"HTTPS"}}]',
+        ),
+        "tls",
+    ),
+    "tls-on-http": (
+        (
+            "--set-json",
+            'gateways.istio-ingressgateway.gatewayResources=[{"name":"x","hosts":["*"],'
+            '"port":{"number":80,"name":"http","protocol":"HTTP"},"tls":{"mode":"SIMPLE"}}]',
+        ),
+        "protocol",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_VALUES))
+def test_schema_rejects_bad_values(helm: Path, tmp_path: Path, case: str) -> None:
+    args, key = BAD_VALUES[case]
+    folder = _write(tree(), tmp_path)
+    result = run_helm(helm, "template", "istio", str(folder), *args, check=False)
+    assert result.returncode != 0
+    assert "don't meet the specifications of the schema" in result.stderr, result.stderr
+    assert key in result.stderr, result.stderr
+
+
+def test_every_container_is_bounded_and_unprivileged() -> None:
+    workloads = [d for d in render(FULL) if d["kind"] == "Deployment"]
+    assert len(workloads) == 3
+    for doc in workloads:
+        pod = doc["spec"]["template"]["spec"]
+        assert pod["securityContext"]["runAsNonRoot"] is True
+        assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+        for container in containers(doc):
+            resources = container["resources"]
+            assert resources["requests"] and resources["limits"], container["name"]
+            security = container["securityContext"]
+            assert security["allowPrivilegeEscalation"] is False
+            assert security["capabilities"] == {"drop": ["ALL"]}
+
+
+def test_every_value_is_documented() -> None:
+    assert [p for p in leaf_paths(GATEWAYS.defaults) if ".".join(p) not in GATEWAYS.docs] == []
+    global_leaves = leaf_paths(GATEWAYS.global_defaults)
+    assert [p for p in global_leaves if ".".join(p) not in GATEWAYS.global_docs] == []
