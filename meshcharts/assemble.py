@@ -7,7 +7,7 @@ template files.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import jsonschema
@@ -29,12 +29,32 @@ SOURCES = ("https://github.com/istio/istio",)
 
 @dataclass(frozen=True)
 class ChartTree:
-    """An unpacked chart: relative path -> file bytes, plus its Chart.yaml metadata."""
+    """An unpacked chart: relative path -> file bytes, plus its Chart.yaml metadata.
+
+    ``required`` lists the values to set at install (dotted key -> example value).
+    """
 
     name: str
     version: str
     metadata: Mapping[str, Any]
     files: Mapping[str, bytes]
+    required: Mapping[str, str] = field(default_factory=dict)
+
+    def example_values(self) -> dict[str, Any]:
+        """A values tree holding the example of every required value."""
+        tree: dict[str, Any] = {}
+        for key, example in self.required.items():
+            *parents, leaf = key.split(".")
+            node = tree
+            for part in parents:
+                node = node.setdefault(part, {})
+            node[leaf] = example
+        return tree
+
+    @property
+    def install_sets(self) -> tuple[str, ...]:
+        """``--set`` arguments with the example values, for rendering checks."""
+        return tuple(f"{key}={value}" for key, value in sorted(self.required.items()))
 
     @property
     def app_version(self) -> str:
@@ -105,6 +125,7 @@ def assemble_chart(
     version: str,
     app_version: str,
     annotations: Mapping[str, str] | None = None,
+    required: Mapping[str, str] | None = None,
 ) -> ChartTree:
     """Assemble one chart of a profile.
 
@@ -116,6 +137,7 @@ def assemble_chart(
         version: the chart version (strict SemVer 2).
         app_version: the Istio version the chart deploys.
         annotations: extra Chart.yaml annotations.
+        required: values a user must set at install (dotted key -> example).
 
     Raises:
         ValuesError: the values do not satisfy the chart's schema.
@@ -152,7 +174,9 @@ def assemble_chart(
         "Chart.yaml": chart_yaml(metadata).encode(),
         "values.yaml": dump_values(values, docs=docs.get, header=header).encode(),
         "values.schema.json": schema_json(schema).encode(),
-        "README.md": chart_readme(chart, components, values, docs, metadata).encode(),
+        "README.md": chart_readme(
+            chart, components, values, docs, metadata, required or {}
+        ).encode(),
         **_templates(chart, components),
     }
-    return ChartTree(chart.name, version, metadata, files)
+    return ChartTree(chart.name, version, metadata, files, dict(required or {}))

@@ -15,17 +15,22 @@ from pathlib import Path
 
 from meshcharts.assemble import ChartTree, assemble_chart
 from meshcharts.charts import ISTIO_VERSION, all_charts
+from meshcharts.coexist import check_coexistence
+from meshcharts.errors import LintError
 from meshcharts.fsutil import staged_dir, write_files
 from meshcharts.layers import Resolution, resolve
-from meshcharts.names import check_version
+from meshcharts.lint import lint, lint_errors
+from meshcharts.names import check_dns_label, check_version, revision_version
 from meshcharts.package import archive_name, package_chart, source_date_epoch
 from meshcharts.profiles import ProfileSet
 from meshcharts.repoindex import IndexEntry, index_yaml, timestamp
 from meshcharts.setvalues import SetArg
+from meshcharts.values import Layer
 
 __all__ = ["BuiltPackage", "assemble_profile", "build_packages", "build_json", "write_build"]
 
 NAMESPACE = "istio-system"
+CANARY = "canary"
 
 
 @dataclass(frozen=True)
@@ -80,6 +85,7 @@ def assemble_profile(resolution: Resolution, *, version: str) -> list[ChartTree]
             profile=resolution.profile,
             version=version,
             app_version=ISTIO_VERSION,
+            required=resolution.required,
         )
         for chart, components in resolution.charts.items()
     ]
@@ -91,20 +97,95 @@ def build_packages(
     *,
     version: str,
     sets: Sequence[SetArg] = (),
+    allow: frozenset[str] = frozenset(),
+    revisions: Sequence[str] = (CANARY,),
 ) -> list[BuiltPackage]:
-    """Resolve, assemble and package the charts of ``names``, all in memory.
+    """Resolve, lint, assemble and package the charts of ``names``, all in memory.
+
+    Besides each profile's charts, every revision in ``revisions`` gets its own ``istio``
+    chart (a canary control plane): ``revision`` baked into its values, installed into
+    ``istio-system-<revision>``, versioned as a SemVer pre-release of ``version``, and
+    checked to coexist with the stable control plane.
+
+    Args:
+        profiles: the available profiles.
+        names: the profiles to build.
+        version: the chart version (strict SemVer 2).
+        sets: ``--set`` arguments, the last layer.
+        allow: lint rules whose errors do not stop the build.
+        revisions: the canary revisions to build (DNS-1123 labels).
 
     Raises:
-        UserError: a bad version, profile, ``--set`` or value; nothing has been written.
+        UserError: a bad version, profile, revision, ``--set`` or value, a lint error, or
+            a revision that collides with the stable control plane; nothing is written.
     """
     check_version(version)
+    for revision in revisions:
+        check_dns_label(revision, what="revision")
     mtime = source_date_epoch()
     packages: list[BuiltPackage] = []
     for name in names:
         resolution = resolve(profiles, name, sets=sets)
-        for tree in assemble_profile(resolution, version=version):
-            packages.append(BuiltPackage(name, tree, package_chart(tree, mtime=mtime)))
+        _refuse_lint_errors(resolution, allow)
+        stable = assemble_profile(resolution, version=version)
+        packages += [BuiltPackage(name, tree, package_chart(tree, mtime=mtime)) for tree in stable]
+        if "istio" not in resolution.charts:
+            continue
+        for revision in dict.fromkeys(revisions):
+            canary = revision_tree(profiles, name, revision, version=version, sets=sets)
+            check_coexistence(
+                _istio(stable),
+                canary,
+                revision=revision,
+                namespaces=(NAMESPACE, revision_namespace(revision)),
+            )
+            data = package_chart(canary, mtime=mtime)
+            packages.append(
+                BuiltPackage(name, canary, data, revision, revision_namespace(revision))
+            )
     return packages
+
+
+def _istio(trees: Sequence[ChartTree]) -> ChartTree:
+    return next(tree for tree in trees if tree.name == "istio")
+
+
+def revision_namespace(revision: str) -> str:
+    """The namespace a revision's control plane is installed into."""
+    return f"{NAMESPACE}-{revision}"
+
+
+def revision_tree(
+    profiles: ProfileSet, name: str, revision: str, *, version: str, sets: Sequence[SetArg] = ()
+) -> ChartTree:
+    """The ``istio`` chart of profile ``name`` as the control plane of ``revision``.
+
+    The stable control plane keeps the mesh-wide singletons, so the revision does not own
+    them until the upgrade hands them over.
+    """
+    layer = Layer(f"revision {revision}", {"revision": revision, "singletonOwner": False})
+    resolution = resolve(profiles, name, sets=sets, extra_layers=[layer])
+    chart = all_charts()["istio"]
+    return assemble_chart(
+        chart,
+        resolution.charts["istio"],
+        resolution.values,
+        profile=name,
+        version=revision_version(version, revision),
+        app_version=ISTIO_VERSION,
+        required=resolution.required,
+    )
+
+
+def _refuse_lint_errors(resolution: Resolution, allow: frozenset[str]) -> None:
+    errors = lint_errors(lint(resolution), allow)
+    if errors:
+        rules = ", ".join(sorted({f.rule for f in errors}))
+        raise LintError(
+            f"profile {resolution.profile!r}",
+            f"lint errors {rules} (see meshcharts lint --profile {resolution.profile}; "
+            "--allow RULE-ID builds anyway)",
+        )
 
 
 def build_json(packages: Sequence[BuiltPackage]) -> str:

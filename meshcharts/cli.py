@@ -8,20 +8,33 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
 
 from meshcharts.assemble import chart_values
-from meshcharts.build import build_packages, write_build
+from meshcharts.build import (
+    CANARY,
+    NAMESPACE,
+    assemble_profile,
+    build_packages,
+    revision_namespace,
+    revision_tree,
+    write_build,
+)
 from meshcharts.charts import ISTIO_VERSION, all_charts
+from meshcharts.coexist import coexistence_collisions
 from meshcharts.errors import UserError
 from meshcharts.explain import format_explain
 from meshcharts.fsutil import staged_dir, write_files
 from meshcharts.golden import compare_golden, expected_golden, update_golden
 from meshcharts.helm import find_helm
 from meshcharts.layers import resolve
+from meshcharts.lint import format_finding, lint, lint_errors
+from meshcharts.names import check_dns_label
+from meshcharts.plan import plan_json, plan_markdown, upgrade_plan
 from meshcharts.profiles import ProfileSet, load_profiles
 from meshcharts.setvalues import SetArg
 from meshcharts.yamltext import dump_values
@@ -94,11 +107,26 @@ def build(
         "charts_out"
     ),
     profiles: ProfilesDirOpt = None,
+    allow: Annotated[
+        list[str] | None, typer.Option("--allow", help="Build despite errors of this lint rule.")
+    ] = None,
+    revision: Annotated[
+        list[str] | None,
+        typer.Option("--revision", help="Also build this canary revision (besides 'canary')."),
+    ] = None,
 ) -> None:
     """Build the charts of each profile into packages, index.yaml and build.json."""
     available = _profiles(profiles)
     names = profile or sorted(available.builtin)
-    packages = build_packages(available, names, version=version, sets=_sets(set_, set_string))
+    sets = _sets(set_, set_string)
+    packages = build_packages(
+        available,
+        names,
+        version=version,
+        sets=sets,
+        allow=frozenset(allow or []),
+        revisions=[CANARY, *(revision or [])],
+    )
     write_build(packages, out)
     for package in packages:
         typer.echo(f"{package.path}  sha256:{package.sha256}")
@@ -165,6 +193,86 @@ def list_profiles(profiles: ProfilesDirOpt = None) -> None:
         item = available.get(name)
         parent = f" (extends {item.extends})" if item.extends else ""
         typer.echo(f"{name.ljust(width)}  {item.description}{parent}")
+
+
+@app.command("check-coexist")
+@_user_errors
+def check_coexist(
+    profile: OneProfileOpt,
+    revision: Annotated[str, typer.Option("--revision", help="The canary revision.")] = CANARY,
+    version: Annotated[str, typer.Option("--version", help="Chart version.")] = ISTIO_VERSION,
+    set_: SetOpt = None,
+    set_string: SetStringOpt = None,
+    profiles: ProfilesDirOpt = None,
+) -> None:
+    """Check that a revision's control plane can run beside the stable one (exit 2 if not)."""
+    available = _profiles(profiles)
+    check_dns_label(revision, what="revision")
+    sets = _sets(set_, set_string)
+    stable = assemble_profile(resolve(available, profile, sets=sets), version=version)
+    istio = [tree for tree in stable if tree.name == "istio"]
+    if not istio:
+        raise UserError(
+            f"profile {profile!r}", "builds no istio chart, so there is no control plane"
+        )
+    canary = revision_tree(available, profile, revision, version=version, sets=sets)
+    namespaces = (NAMESPACE, revision_namespace(revision))
+    collisions = coexistence_collisions(istio[0], canary, revision=revision, namespaces=namespaces)
+    for collision in collisions:
+        typer.echo(f"{collision.kind}: {collision.detail}", err=True)
+    if collisions:
+        raise UserError(
+            f"revision {revision!r} of profile {profile!r}",
+            f"{len(collisions)} collisions with the stable control plane",
+        )
+    typer.echo(
+        f"profile {profile}: revision {revision} in {namespaces[1]} can run beside {namespaces[0]}"
+    )
+
+
+@app.command("lint")
+@_user_errors
+def lint_command(
+    profile: OneProfileOpt,
+    set_: SetOpt = None,
+    set_string: SetStringOpt = None,
+    profiles: ProfilesDirOpt = None,
+) -> None:
+    """Check a profile for the mistakes of early Istio rollouts (exit 1 on an error)."""
+    resolution = resolve(_profiles(profiles), profile, sets=_sets(set_, set_string))
+    findings = lint(resolution)
+    for finding in findings:
+        typer.echo(format_finding(finding))
+    if lint_errors(findings):
+        raise typer.Exit(1)
+
+
+class PlanFormat(StrEnum):
+    """Output formats of ``meshcharts plan``."""
+
+    markdown = "markdown"
+    json = "json"
+
+
+@app.command()
+@_user_errors
+def plan(
+    profile: OneProfileOpt,
+    from_version: Annotated[str, typer.Option("--from", help="Installed chart version.")],
+    to_version: Annotated[str, typer.Option("--to", help="Chart version to upgrade to.")],
+    revision: Annotated[str, typer.Option("--revision", help="Canary revision name.")] = "canary",
+    output: Annotated[
+        PlanFormat, typer.Option("--format", help="markdown or json.")
+    ] = PlanFormat.markdown,
+    charts: Annotated[str, typer.Option("--charts", help="Build output folder.")] = "charts_out",
+    profiles: ProfilesDirOpt = None,
+) -> None:
+    """Print the staged canary upgrade plan from one chart version to another."""
+    _profiles(profiles).get(profile)
+    steps = upgrade_plan(
+        profile, from_version=from_version, to_version=to_version, revision=revision, charts=charts
+    )
+    typer.echo(plan_json(steps) if output is PlanFormat.json else plan_markdown(steps), nl=False)
 
 
 def _golden_build() -> tuple[dict[str, bytes], Path]:

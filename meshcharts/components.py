@@ -77,6 +77,10 @@ class ChartDef:
         global_schema: dotted path below ``global`` -> JSON schema override.
         kube_version: Chart.yaml ``kubeVersion`` constraint (with ``-0`` so that
             pre-release cluster versions such as ``v1.30.2-eks-1`` match).
+        components: every component the chart can compile in.
+        values: top-level values of the chart itself (e.g. ``revision``), always present.
+        values_docs: top-level key -> description.
+        values_schema: top-level key -> JSON schema override.
     """
 
     name: str
@@ -87,10 +91,13 @@ class ChartDef:
     global_schema: Mapping[str, JsonSchema] = field(default_factory=_empty)
     kube_version: str = ">=1.25.0-0"
     components: tuple[Component, ...] = field(default=())
+    values: Values = field(default_factory=_empty)
+    values_docs: Mapping[str, str] = field(default_factory=_empty)
+    values_schema: Mapping[str, JsonSchema] = field(default_factory=_empty)
 
     def defaults(self, components: tuple[Component, ...]) -> dict[str, Any]:
         """The chart's default values with ``components`` compiled in."""
-        result: dict[str, Any] = {}
+        result: dict[str, Any] = _deep_merged(self.values)
         globals_ = _deep_merged(self.global_defaults, *(c.global_defaults for c in components))
         if globals_:
             result["global"] = globals_
@@ -102,6 +109,7 @@ class ChartDef:
     def docs(self, components: tuple[Component, ...]) -> dict[KeyPath, str]:
         """Key path -> description of every documented value."""
         docs = _keyed("global", self.global_docs)
+        docs.update({(key,): doc for key, doc in self.values_docs.items()})
         for component in components:
             docs.update(_keyed("global", component.global_docs))
             if component.defaults is not None:
@@ -112,6 +120,7 @@ class ChartDef:
     def schema_overrides(self, components: tuple[Component, ...]) -> dict[KeyPath, JsonSchema]:
         """Key path -> JSON schema that replaces the node inferred from the defaults."""
         overrides = _keyed("global", self.global_schema)
+        overrides.update({(key,): schema for key, schema in self.values_schema.items()})
         for component in components:
             overrides.update(_keyed("global", component.global_schema))
             overrides.update(_keyed(component.name, component.schema))

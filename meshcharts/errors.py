@@ -8,7 +8,9 @@ Every error the library raises is a :class:`MeshchartsError`::
     │   ├── ValuesError           malformed --set, value of the wrong shape
     │   ├── VersionError          a version that is not strict SemVer 2
     │   ├── NameError_            a name that is not a DNS-1123 label
-    │   └── HelmNotFoundError     no helm binary where one is needed
+    │   ├── HelmNotFoundError     no helm binary where one is needed
+    │   ├── LintError             a profile has lint errors that were not allowed
+    │   └── CollisionError        two control planes cannot run side by side
     └── TemplateError             a generator template is broken (a bug in meshcharts)
 
 The CLI prints a :class:`UserError` as one line and exits 2; anything else is a bug
@@ -18,8 +20,10 @@ and keeps its traceback.
 from __future__ import annotations
 
 __all__ = [
+    "CollisionError",
     "HelmNotFoundError",
     "InvalidNameError",
+    "LintError",
     "MeshchartsError",
     "ProfileError",
     "TemplateError",
@@ -65,6 +69,14 @@ class InvalidNameError(UserError):
 
 class HelmNotFoundError(UserError):
     """No helm binary was found where one is needed."""
+
+
+class LintError(UserError):
+    """A profile has lint errors that the build was not told to allow."""
+
+
+class CollisionError(UserError):
+    """A revision's control plane would collide with the stable one."""
 
 
 class TemplateError(MeshchartsError):

@@ -19,7 +19,14 @@ from meshcharts.errors import HelmNotFoundError
 from meshcharts.fsutil import staged_dir, write_files
 from meshcharts.helm import helm_template, helm_version
 
-__all__ = ["GOLDEN_HELM", "GoldenDiff", "compare_golden", "expected_golden", "update_golden"]
+__all__ = [
+    "GOLDEN_HELM",
+    "GoldenDiff",
+    "compare_golden",
+    "expected_golden",
+    "golden_base",
+    "update_golden",
+]
 
 GOLDEN_HELM = "4.1.4"
 
@@ -32,7 +39,8 @@ class GoldenDiff:
     diff: str
 
 
-def _golden_base(package: BuiltPackage) -> str:
+def golden_base(package: BuiltPackage) -> str:
+    """The golden path of a package without suffix: ``<profile>/<chart>[@<revision>]``."""
     suffix = f"@{package.revision}" if package.revision else ""
     return f"{package.profile}/{package.tree.name}{suffix}"
 
@@ -53,12 +61,16 @@ def expected_golden(packages: Sequence[BuiltPackage], helm: Path) -> dict[str, b
     files: dict[str, bytes] = {}
     with tempfile.TemporaryDirectory(prefix="meshcharts-golden-") as scratch:
         for package in packages:
-            base = _golden_base(package)
+            base = golden_base(package)
             files.update({f"{base}/{rel}": data for rel, data in package.tree.files.items()})
             archive = Path(scratch) / f"{len(files)}.tgz"
             archive.write_bytes(package.data)
             manifest = helm_template(
-                helm, archive, release=package.tree.name, namespace=package.namespace
+                helm,
+                archive,
+                release=package.tree.name,
+                namespace=package.namespace,
+                sets=package.tree.install_sets,
             )
             files[f"{base}.manifest.yaml"] = manifest.encode()
     return files

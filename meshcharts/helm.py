@@ -50,6 +50,9 @@ def helm_version(helm: Path) -> str:
     return _run(helm, "version", "--template", "{{.Version}}").strip().removeprefix("v")
 
 
-def helm_template(helm: Path, chart: Path, *, release: str, namespace: str) -> str:
-    """``helm template`` of a chart folder or package with default values."""
-    return _run(helm, "template", release, str(chart), "--namespace", namespace)
+def helm_template(
+    helm: Path, chart: Path, *, release: str, namespace: str, sets: tuple[str, ...] = ()
+) -> str:
+    """``helm template`` of a chart folder or package with default values (and ``sets``)."""
+    args = [arg for item in sets for arg in ("--set", item)]
+    return _run(helm, "template", release, str(chart), "--namespace", namespace, *args)

@@ -29,11 +29,13 @@ class Resolution:
         profile: the profile name.
         charts: chart name -> compiled components, in install order.
         values: the merged values of all charts, with provenance.
+        required: values to set at install (dotted key -> example).
     """
 
     profile: str
     charts: Mapping[str, tuple[Component, ...]]
     values: ResolvedValues
+    required: Mapping[str, str]
 
 
 def chart_defaults(charts: Mapping[str, tuple[Component, ...]]) -> dict[str, Any]:
@@ -82,4 +84,4 @@ def resolve(
     resolved = merge_layers(layers)
     known = {"global"} | set(defaults)
     _check_known(resolved, known, name)
-    return Resolution(name, charts, resolved)
+    return Resolution(name, charts, resolved, profiles.required(name))

@@ -8,7 +8,7 @@ import semver
 
 from meshcharts.errors import InvalidNameError, VersionError
 
-__all__ = ["check_dns_label", "check_version"]
+__all__ = ["check_dns_label", "check_version", "revision_version"]
 
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 
@@ -32,3 +32,14 @@ def check_version(version: str) -> semver.Version:
         raise VersionError(
             f"version {version!r}", "not a strict SemVer 2 version such as 1.0.6 or 1.1.0-rc.1"
         ) from None
+
+
+def revision_version(version: str, revision: str) -> str:
+    """The SemVer pre-release a revision's chart carries: ``1.0.6`` -> ``1.0.6-canary``.
+
+    A pre-release stays one (``1.1.0-rc.1`` -> ``1.1.0-rc.1.canary``), so that
+    ``helm install`` without ``--devel`` never picks a revision's chart.
+    """
+    parsed = check_version(version)
+    pre = f"{parsed.prerelease}.{revision}" if parsed.prerelease else revision
+    return str(parsed.replace(prerelease=pre))

@@ -3,9 +3,10 @@
 ``tarfile`` and ``gzip`` put the clock, the file name, the platform and padding into
 their output, so both formats are written here directly, with every variable field fixed:
 entries ``<chart>/<path>`` in Helm's order, mode 0644, uid/gid 0, empty owner names,
-mtime ``SOURCE_DATE_EPOCH`` (or 0), no directory entries, no record padding; gzip with
-MTIME 0, no file name, OS 255. The same tree gives the same bytes on every machine that
-uses the same zlib.
+mtime ``SOURCE_DATE_EPOCH`` (or 0), no directory entries, no record padding; names that
+ustar cannot hold get a PAX ``path`` record, byte for byte as Go's ``archive/tar`` writes
+it. Gzip has MTIME 0, no file name, OS 255. The same tree gives the same bytes on every
+machine that uses the same zlib; the tar stream equals Helm 4's for the same mtimes.
 """
 
 from __future__ import annotations
@@ -71,28 +72,56 @@ def _split_name(name: bytes) -> tuple[bytes, bytes] | None:
     return None
 
 
-def _header(
-    name: bytes, size: int, mtime: int, typeflag: bytes = b"0", prefix: bytes = b""
-) -> bytes:
-    fields = [
-        name.ljust(100, b"\0"),
-        _octal(0o644, 8),
-        _octal(0, 8),
-        _octal(0, 8),
-        _octal(size, 12),
-        _octal(mtime, 12),
-        b" " * 8,
-        typeflag,
-        b"\0" * 100,
-        b"ustar\x0000",
-        b"\0" * 32,
-        b"\0" * 32,
-        _octal(0, 8),
-        _octal(0, 8),
-        prefix.ljust(155, b"\0"),
-        b"\0" * 12,
-    ]
+def _ascii(name: str) -> bytes:
+    """A name for a ustar name field: Go's tar writer drops non-ASCII characters."""
+    return "".join(c for c in name if c.isascii() and c != "\0").encode()
+
+
+def _header(name: bytes, size: int, mtime: int, prefix: bytes = b"") -> bytes:
+    """A ustar header for a regular file, as Go's ``archive/tar`` writes it."""
+    return _checksummed(
+        [
+            name.ljust(100, b"\0"),
+            _octal(0o644, 8),
+            _octal(0, 8),
+            _octal(0, 8),
+            _octal(size, 12),
+            _octal(mtime, 12),
+            b" " * 8,
+            b"0",
+            b"\0" * 100,
+            b"ustar\x0000",
+            b"\0" * 64,
+            _octal(0, 8),
+            _octal(0, 8),
+            prefix.ljust(155, b"\0"),
+            b"\0" * 12,
+        ]
+    )
+
+
+def _pax_header(name: bytes, size: int) -> bytes:
+    """The header of a PAX 'x' block: Go writes mode, mtime and owner 0, no device numbers."""
+    return _checksummed(
+        [
+            name.ljust(100, b"\0"),
+            _octal(0, 8),
+            _octal(0, 8),
+            _octal(0, 8),
+            _octal(size, 12),
+            _octal(0, 12),
+            b" " * 8,
+            b"x",
+            b"\0" * 100,
+            b"ustar\x0000",
+            b"\0" * 247,
+        ]
+    )
+
+
+def _checksummed(fields: list[bytes]) -> bytes:
     header = b"".join(fields)
+    assert len(header) == _BLOCK
     checksum = b"%06o\0 " % sum(header)
     return header[:148] + checksum + header[156:]
 
@@ -110,16 +139,16 @@ def _padded(data: bytes) -> bytes:
 
 
 def _entries(name: str, data: bytes, mtime: int) -> Iterator[bytes]:
-    encoded = name.encode()
-    split = _split_name(encoded) if name.isascii() else None
+    split = _split_name(name.encode()) if name.isascii() else None
     if split is None:
-        # Go's tar writer falls back to a PAX 'path' record for such names.
+        # Go's tar writer falls back to a PAX 'path' record holding the real name; the
+        # ustar name fields get the name with its non-ASCII characters dropped, truncated.
         record = _pax_record("path", name)
         folder, _, base = name.rpartition("/")
-        pax_name = f"{folder}/PaxHeaders.0/{base}".encode()[:100]
-        yield _header(pax_name, len(record), mtime, b"x")
+        pax_name = _ascii(f"{folder}/PaxHeaders.0/{base}")[:100].rstrip(b"/")
+        yield _pax_header(pax_name, len(record))
         yield _padded(record)
-        split = (b"", encoded[:100])
+        split = (b"", _ascii(name)[:100])
     prefix, short = split
     yield _header(short, len(data), mtime, prefix=prefix)
     yield _padded(data)

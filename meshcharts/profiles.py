@@ -33,6 +33,8 @@ class Profile:
         charts: chart name -> the components compiled into it. A chart missing here is
             inherited from the parent; a profile that names no chart builds none.
         values: values applied over the parent's (Helm layering rules).
+        required: values a user must set at install (dotted key -> an example value);
+            the chart README lists them, and checks render the chart with the examples.
         source: the file the profile was loaded from (set by the loader).
     """
 
@@ -41,6 +43,7 @@ class Profile:
     extends: str | None = None
     charts: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
     values: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    required: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     source: str = ""
 
 
@@ -123,6 +126,13 @@ class ProfileSet:
             chain.append(profile)
             current = profile.extends
         return tuple(reversed(chain))
+
+    def required(self, name: str) -> dict[str, str]:
+        """Install-time values of ``name`` and its parents (dotted key -> example)."""
+        result: dict[str, str] = {}
+        for profile in self.chain(name):
+            result.update(profile.required)
+        return result
 
     def charts(self, name: str) -> dict[str, tuple[str, ...]]:
         """Chart -> components of ``name``, children overriding their parents per chart."""

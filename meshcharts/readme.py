@@ -40,12 +40,21 @@ def _value_rows(values: Mapping[str, Any], docs: Mapping[KeyPath, str]) -> list[
     return rows
 
 
+def _required_rows(required: Mapping[str, str]) -> list[str]:
+    if not required:
+        return []
+    rows = ["## Required at install", "", "| Key | Example |", "| --- | --- |"]
+    rows += [f"| `{key}` | `{_cell(example)}` |" for key, example in sorted(required.items())]
+    return [*rows, ""]
+
+
 def chart_readme(
     chart: ChartDef,
     components: tuple[Component, ...],
     values: Mapping[str, Any],
     docs: Mapping[KeyPath, str],
     metadata: Mapping[str, Any],
+    required: Mapping[str, str],
 ) -> str:
     """Write the chart README: install commands, components and the values table."""
     profile = metadata["annotations"]["meshcharts.io/profile"]
@@ -62,13 +71,17 @@ def chart_readme(
         "helm install istio-init istio-init-"
         + version
         + ".tgz --namespace istio-system --create-namespace",
-        "helm install istio istio-" + version + ".tgz --namespace istio-system",
+        "helm install istio istio-"
+        + version
+        + ".tgz --namespace istio-system"
+        + "".join(f" \\\n  --set {key}=<{key.rsplit('.', 1)[-1]}>" for key in sorted(required)),
         "```",
         "",
         f"Requires Kubernetes `{chart.kube_version}`. Values are checked by `values.schema.json`:",
         "a misspelt key or a value of the wrong type fails `helm install` before anything",
         "is applied.",
         "",
+        *_required_rows(required),
         "## Components",
         "",
         "| Component | Switch | What it deploys |",

@@ -1,10 +1,16 @@
 """Values layering with Helm's rules, and the provenance of every leaf.
 
-Layers merge in order, later over earlier: maps merge key by key, lists and scalars
-replace, and a null deletes the key. Merging works on deep copies (deepmerge with our
-own map strategy), so no input layer is ever modified. Alongside the merge, every leaf
-each layer sets is recorded, so that any key can be explained as the chain of layers
-that set it, from the chart defaults to ``--set``.
+Layers merge in order, each over the result of the previous ones: maps merge key by
+key, lists and scalars replace, and a null deletes the key (a null with nothing to delete
+is dropped, so no null is ever left in the result, chart defaults included). Merging works
+on deep copies (deepmerge with our own map strategy), so no input layer is ever modified.
+Alongside the merge, every leaf each layer sets is recorded, so that any key can be
+explained as the chain of layers that set it, from the chart defaults to ``--set``.
+
+This sequential rule differs from Helm's in corner cases that meshcharts never relies on:
+Helm merges all ``-f`` files first and coalesces them over the chart values at the end, so
+it keeps nulls with nothing to delete, and a map in a late layer brings back chart
+defaults that an earlier layer deleted or replaced by a scalar.
 """
 
 from __future__ import annotations
@@ -104,7 +110,11 @@ _MERGER = Merger([(dict, [_merge_maps]), (list, [_replace])], [_replace], [_repl
 
 
 def _walk_overlay(values: Mapping[str, Any], prefix: KeyPath = ()) -> Iterator[tuple[KeyPath, Any]]:
-    """Yield the (path, value) leaves a layer sets: scalars, lists, empty maps, nulls."""
+    """Yield the (path, value) leaves a layer sets: scalars, lists, empty maps, nulls.
+
+    An empty map is an assignment of its own path only: it replaces a value that is not a
+    map, but merges into a map without changing anything below it.
+    """
     for key, value in values.items():
         path = (*prefix, key)
         if isinstance(value, Mapping) and value:
@@ -122,10 +132,14 @@ def _leaves(values: Any, prefix: KeyPath = ()) -> Iterator[KeyPath]:
 
 
 def split_key(key: str) -> KeyPath:
-    """Split a dotted key (``pilot.resources.limits``) into a key path."""
-    parts = tuple(key.split(".")) if key else ()
-    if any(not part for part in parts):
-        raise ValuesError(key, "not a dotted key path")
+    """Split a dotted key (``pilot.resources.limits``) into a key path.
+
+    Raises:
+        ValuesError: the key is empty or has an empty part (``a..b``, ``.a``).
+    """
+    parts = tuple(key.split("."))
+    if not all(parts):
+        raise ValuesError(key or "''", "not a dotted key path")
     return parts
 
 
@@ -137,6 +151,33 @@ def get_path(values: Mapping[str, Any], path: KeyPath) -> Any:
             raise KeyError(".".join(path))
         node = node[part]
     return node
+
+
+def _exists(values: Any, path: KeyPath) -> bool:
+    """Whether ``path`` names a value (list items by their index, as schema errors do)."""
+    node: Any = values
+    for part in path:
+        if isinstance(node, Mapping) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and part.isascii() and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return False
+    return True
+
+
+def _covers(assignment: Assignment, path: KeyPath) -> bool:
+    """Whether ``assignment`` set ``path`` itself or a parent of it.
+
+    An empty map counts for its own path only: merged into a map it changes nothing below.
+    """
+    if assignment.path == path:
+        return True
+    return assignment.path == path[: len(assignment.path)] and not _is_empty_map(assignment)
+
+
+def _is_empty_map(assignment: Assignment) -> bool:
+    return isinstance(assignment.value, Mapping) and not assignment.value
 
 
 @dataclass(frozen=True)
@@ -160,22 +201,26 @@ class ResolvedValues:
         path = split_key(key)
         leaves = sorted(
             {a.path for a in self.assignments if a.path[: len(path)] == path}
-            | ({path} if any(a.path == path[: len(a.path)] for a in self.assignments) else set())
+            | ({path} if any(_covers(a, path) for a in self.assignments) else set())
         )
         if not leaves:
             raise ValuesError(key, "no layer sets this key")
         return [(leaf, self._chain(leaf)) for leaf in leaves]
 
     def _chain(self, leaf: KeyPath) -> list[Assignment]:
-        return [a for a in self.assignments if a.path == leaf[: len(a.path)]]
+        return [a for a in self.assignments if _covers(a, leaf)]
 
     def origin(self, path: KeyPath) -> Assignment | None:
-        """The latest assignment to ``path``, above it or below it, if any."""
-        related = [
-            a
-            for a in self.assignments
-            if a.path == path[: len(a.path)] or path == a.path[: len(path)]
-        ]
+        """The latest assignment behind the value at ``path``: to it, above it or below it.
+
+        Returns:
+            The assignment, or None if ``path`` names no value (it was never set, or it was
+            deleted or replaced since: :meth:`explain` tells that story). A list item is
+            named by its index (``("ports", "0")``) and answered for the whole list.
+        """
+        if not path or not _exists(self.values, path):
+            return None
+        related = [a for a in self.assignments if _covers(a, path) or path == a.path[: len(path)]]
         return related[-1] if related else None
 
 

@@ -76,8 +76,9 @@ def test_build_json_lists_every_package_with_its_digest(tmp_path: Path) -> None:
         assert (
             package["path"] == f"{package['profile']}/{package['chart']}-{package['version']}.tgz"
         )
-        assert package["namespace"] == "istio-system"
-        assert package["revision"] == ""
+        stable = package["revision"] == ""
+        assert package["namespace"] == ("istio-system" if stable else "istio-system-canary")
+        assert package["version"] == ("1.0.6" if stable else "1.0.6-canary")
 
 
 def test_index_digests_and_pinned_timestamps(tmp_path: Path) -> None:
@@ -123,9 +124,10 @@ def test_version_is_recorded_in_chart_and_file_name() -> None:
     assert [p.path for p in packages] == [
         "minimal/istio-init-1.1.0-rc.1.tgz",
         "minimal/istio-1.1.0-rc.1.tgz",
+        "minimal/istio-1.1.0-rc.1.canary.tgz",
     ]
     for package in packages:
         chart = yaml.safe_load(package.tree.files["Chart.yaml"])
-        assert chart["version"] == "1.1.0-rc.1"
+        assert chart["version"] == package.tree.version
         assert chart["appVersion"] == "1.0.6"
         assert chart["kubeVersion"].endswith("-0")

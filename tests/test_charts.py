@@ -45,11 +45,18 @@ def archives(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return paths
 
 
+def _install_sets(archive: Path) -> list[str]:
+    """``--set`` arguments with the example values of the profile's required values."""
+    for package in _packages():
+        if archive.as_posix().endswith(package.path):
+            return [arg for item in package.tree.install_sets for arg in ("--set", item)]
+    return []
+
+
 @functools.cache
 def _template(helm: Path, archive: Path, *extra: str) -> list[dict[str, Any]]:
-    result = run_helm(
-        helm, "template", "istio", str(archive), "--namespace", "istio-system", *extra
-    )
+    args = ("template", "istio", str(archive), "--namespace", "istio-system")
+    result = run_helm(helm, *args, *_install_sets(archive), *extra)
     return split_manifest(result.stdout)
 
 
@@ -224,7 +231,7 @@ def test_values_are_data_never_code(tmp_path: Path) -> None:
     )
     sets = [SetArg(r"pilot.env.FROM_SET=\{\{ .Release.Name \}\}")]
     built = build_packages(load_profiles([folder]), ["inject"], version="1.0.6", sets=sets)
-    (package,) = [p for p in built if p.tree.name == "istio"]
+    (package,) = [p for p in built if p.tree.name == "istio" and not p.revision]
     archive = tmp_path / "istio.tgz"
     archive.write_bytes(package.data)
     for helm in helm_binaries().values():
@@ -236,3 +243,15 @@ def test_values_are_data_never_code(tmp_path: Path) -> None:
         env = {e["name"]: e.get("value") for e in container["env"]}
         assert env["FROM_SET"] == LITERAL
         assert env["FROM_PROFILE"] == "{{ .Values.global.hub }}"
+
+
+def test_required_value_fails_install_early_but_not_lint(
+    helm: Path, archives: dict[str, Path]
+) -> None:
+    archive = str(archives["remote/istio-1.0.6.tgz"])
+    result = run_helm(
+        helm, "template", "istio", archive, "--namespace", "istio-system", check=False
+    )
+    assert result.returncode != 0
+    assert "global.istioRemote needs global.remotePilotAddress" in result.stderr
+    assert run_helm(helm, "lint", "--strict", archive, check=False).returncode == 0

@@ -92,6 +92,7 @@ def test_build_writes_packages_index_and_build_json(tmp_path: Path) -> None:
         "build.json",
         "index.yaml",
         "minimal/index.yaml",
+        "minimal/istio-1.0.6-canary.tgz",
         "minimal/istio-1.0.6.tgz",
         "minimal/istio-init-1.0.6.tgz",
     ]

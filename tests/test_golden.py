@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from meshcharts import build_packages, load_profiles
 from meshcharts.cli import app
-from meshcharts.golden import compare_golden, expected_golden
+from meshcharts.golden import compare_golden, expected_golden, golden_base
 
 GOLDEN = Path(__file__).resolve().parent.parent / "golden"
 
@@ -27,8 +27,7 @@ def _expected() -> dict[str, bytes]:
 def _cases() -> list[str]:
     profiles = load_profiles()
     return [
-        p.path.rsplit("-", 1)[0]
-        for p in build_packages(profiles, sorted(profiles.builtin), version="1.0.6")
+        golden_base(p) for p in build_packages(profiles, sorted(profiles.builtin), version="1.0.6")
     ]
 
 

@@ -14,9 +14,15 @@ from __future__ import annotations
 from typing import Any
 
 from meshcharts.catalog.addons import ADDONS
+from meshcharts.catalog.controlplane import (
+    CONTROL_PLANE_DOCS,
+    CONTROL_PLANE_SCHEMA,
+    CONTROL_PLANE_VALUES,
+)
 from meshcharts.catalog.galley import GALLEY
 from meshcharts.catalog.gateways import GATEWAYS
 from meshcharts.catalog.mixer import MIXER
+from meshcharts.catalog.nodeagent import NODEAGENT
 from meshcharts.catalog.pilot import (
     IMAGE_SCHEMA,
     PILOT,
@@ -50,6 +56,13 @@ ISTIO_GLOBAL_DEFAULTS: dict[str, Any] = {
     "tracer": {"zipkin": {"address": ""}},
     "outboundTrafficPolicy": {"mode": "ALLOW_ANY"},
     "meshNetworks": {},
+    "sds": {"enabled": False, "udsPath": "", "useTrustworthyJwt": False, "useNormalJwt": False},
+    "istioRemote": False,
+    "remotePilotAddress": "",
+    "remotePolicyAddress": "",
+    "remoteTelemetryAddress": "",
+    "remoteZipkinAddress": "",
+    "remotePilotCreateSvcEndpoint": False,
     "proxy": {
         "image": "proxyv2",
         "clusterDomain": "cluster.local",
@@ -107,6 +120,49 @@ ISTIO_GLOBAL_DOCS: dict[str, str] = {
         "in the registry or declared with a ServiceEntry."
     ),
     "meshNetworks": "Networks of a multi-network mesh (the meshNetworks key of ConfigMap istio).",
+    "sds.enabled": (
+        "Workload certificates over SDS from the node agent (nodeagent.enabled) instead of the "
+        "istio.<service-account> Secrets: injected sidecars mount the node agent's socket "
+        "(hostPath /var/run/sds) and the mesh config sets sdsUdsPath. Needs useTrustworthyJwt "
+        "or useNormalJwt."
+    ),
+    "sds.udsPath": (
+        "Unix domain socket of the node agent, unix:/var/run/sds/<file> (empty: "
+        "unix:/var/run/sds/uds_path when sds.enabled)."
+    ),
+    "sds.useTrustworthyJwt": (
+        "Authenticate SDS requests with a projected service-account token (audience istio-ca, "
+        "mounted at /var/run/secrets/tokens/istio-token; Kubernetes 1.12+ token projection). "
+        "Wins over useNormalJwt."
+    ),
+    "sds.useNormalJwt": "Authenticate SDS requests with the pod's regular service-account token.",
+    "istioRemote": (
+        "This release is a remote cluster of a multicluster mesh: it runs no Pilot or Mixer of "
+        "its own; proxies use the control plane at the remote*Address values. Renders the mesh "
+        "ConfigMap istio even without pilot, and the ServiceAccount istio-multi the primary "
+        "cluster reads this cluster with."
+    ),
+    "remotePilotAddress": (
+        "IP or host name of the primary cluster's Pilot (port 15010, or 15011 with "
+        "controlPlaneSecurityEnabled); required with istioRemote."
+    ),
+    "remotePolicyAddress": (
+        "IP or host name of the primary cluster's Mixer policy service (port 9091, or 15004 "
+        "with controlPlaneSecurityEnabled); empty: no policy checks. Only with istioRemote."
+    ),
+    "remoteTelemetryAddress": (
+        "IP or host name of the primary cluster's Mixer telemetry service (port 9091, or 15004 "
+        "with controlPlaneSecurityEnabled); empty: no telemetry reports. Only with istioRemote."
+    ),
+    "remoteZipkinAddress": (
+        "IP or host name of the Zipkin collector (port 9411) proxies report to; only with "
+        "istioRemote, and tracer.zipkin.address wins when set."
+    ),
+    "remotePilotCreateSvcEndpoint": (
+        "With istioRemote: create selector-less headless Services istio-pilot, istio-policy and "
+        "istio-telemetry (with EndpointSlices) pointing at the remote addresses, which must then "
+        "be IP addresses; proxies use those local names."
+    ),
     "proxy.image": "Sidecar proxy image (pilot-agent + Envoy): a name under hub, or a full reference containing '/'.",
     "proxy.clusterDomain": "DNS domain of the Kubernetes cluster.",
     **resource_docs("proxy.resources", "every istio-proxy sidecar (injected and Pilot's)"),
@@ -140,6 +196,14 @@ _DNS_NAME: JsonSchema = {
     "pattern": r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$",
 }
 _PORT: JsonSchema = {"type": "integer", "minimum": 1, "maximum": 65535}
+_REMOTE_HOST: JsonSchema = {
+    # A host name or an IPv4 address, or an IPv6 address (two ':' at least); no port.
+    "type": "string",
+    "pattern": (
+        r"^([A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?(\.[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?)*"
+        r"|[0-9a-fA-F.]*:[0-9a-fA-F.]*:[0-9a-fA-F:.]*)?$"
+    ),
+}
 
 ISTIO_GLOBAL_SCHEMA: dict[str, JsonSchema] = {
     "hub": IMAGE_SCHEMA,
@@ -161,6 +225,13 @@ ISTIO_GLOBAL_SCHEMA: dict[str, JsonSchema] = {
     },
     "outboundTrafficPolicy.mode": {"type": "string", "enum": ["ALLOW_ANY", "REGISTRY_ONLY"]},
     "meshNetworks": {"type": "object"},
+    # The node agent's socket lies in the one host folder the sidecars mount, and the path
+    # lands in the injection template: plain path characters only.
+    "sds.udsPath": {"type": "string", "pattern": r"^(unix:/var/run/sds/[A-Za-z0-9._-]+)?$"},
+    "remotePilotAddress": _REMOTE_HOST,
+    "remotePolicyAddress": _REMOTE_HOST,
+    "remoteTelemetryAddress": _REMOTE_HOST,
+    "remoteZipkinAddress": _REMOTE_HOST,
     "proxy.image": IMAGE_SCHEMA,
     "proxy.clusterDomain": _DNS_NAME,
     "proxy.resources": RESOURCES_SCHEMA,
@@ -186,9 +257,13 @@ ISTIO_CHART = ChartDef(
     global_defaults=ISTIO_GLOBAL_DEFAULTS,
     global_docs=ISTIO_GLOBAL_DOCS,
     global_schema=ISTIO_GLOBAL_SCHEMA,
+    values=CONTROL_PLANE_VALUES,
+    values_docs=CONTROL_PLANE_DOCS,
+    values_schema=CONTROL_PLANE_SCHEMA,
     components=(
         PILOT,
         SECURITY,
+        NODEAGENT,
         SIDECAR_INJECTOR,
         GALLEY,
         MIXER,

@@ -6,6 +6,14 @@ injector, which adds the ``istio-init`` init container (iptables redirection) an
 ``istio-sidecar-injector``. Namespaces opt in with the label ``istio-injection=enabled``
 (or, with ``enableNamespacesByDefault``, opt out with ``istio-injection=disabled``).
 Defaults follow Istio 1.1's ``charts/sidecarInjectorWebhook/values.yaml``.
+
+With ``global.sds.enabled`` the injected proxy gets its workload certificate over SDS from
+the node agent (component ``nodeagent``), as Istio 1.1's template did: it mounts the host
+folder ``/var/run/sds`` holding the agent's socket (volume ``sds-uds-path``), with
+``global.sds.useTrustworthyJwt`` also a projected service-account token for audience
+``istio-ca`` (volume ``istio-token`` at ``/var/run/secrets/tokens``), and pilot-agent runs
+with ``SDS_ENABLED`` / ``SDS_UDS_PATH``. The ``istio.<service-account>`` Secret is then only
+mounted for control-plane mutual TLS (``global.controlPlaneSecurityEnabled``).
 """
 
 from __future__ import annotations

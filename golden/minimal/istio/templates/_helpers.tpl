@@ -14,21 +14,38 @@ Call: include "istio.chart" $
 {{- end -}}
 
 {{/*
-istio.resourceName: the metadata.name of an object, from its Istio 1.1 base name.
+istio.resourceName: the metadata.name of an object, from its Istio 1.1 base name. A
+canary control plane (.Values.revision set) suffixes every name with "-<revision>", so
+that none of its objects, namespaced or cluster-scoped, collides with the stable one.
 Call: include "istio.resourceName" (dict "name" "istio-pilot" "root" $)
 */}}
 {{- define "istio.resourceName" -}}
-{{- .name | trunc 63 | trimSuffix "-" -}}
+{{- $revision := .root.Values.revision -}}
+{{- $name := ternary (printf "%s-%s" .name $revision) .name (ne $revision "") -}}
+{{- $name | trunc 63 | trimSuffix "-" -}}
 {{- end -}}
 
 {{/*
-istio.selectorLabels: the labels selectors match on: app, and istio when given.
+istio.singletonOwner: "true" when this control plane owns the mesh-wide singletons
+(MeshPolicy default, ClusterRbacConfig default, the validating webhook for Istio config).
+Call: if include "istio.singletonOwner" $
+*/}}
+{{- define "istio.singletonOwner" -}}
+{{- if .Values.singletonOwner -}}true{{- end -}}
+{{- end -}}
+
+{{/*
+istio.selectorLabels: the labels selectors match on: app, istio when given, and
+istio.io/rev for a canary revision.
 Call: include "istio.selectorLabels" (dict "app" "pilot" "istio" "pilot" "root" $)
 */}}
 {{- define "istio.selectorLabels" -}}
 app: {{ .app | quote }}
 {{- with .istio }}
 istio: {{ . | quote }}
+{{- end }}
+{{- with .root.Values.revision }}
+istio.io/rev: {{ . | quote }}
 {{- end }}
 {{- end -}}
 
@@ -39,6 +56,9 @@ Call: include "istio.labels" (dict "app" "pilot" "istio" "pilot" "root" $)
 */}}
 {{- define "istio.labels" -}}
 {{ include "istio.selectorLabels" . }}
+{{- if not .root.Values.revision }}
+istio.io/rev: default
+{{- end }}
 release: {{ .root.Release.Name | quote }}
 heritage: {{ .root.Release.Service | quote }}
 app.kubernetes.io/name: {{ .app | quote }}
@@ -149,21 +169,37 @@ Call: include "istio.meshConfigName" $
 
 {{/*
 istio.pilotAddress: host:port proxies use for xDS: istio-pilot.<ns>:15010, or
-:15011 (mutual TLS) with global.controlPlaneSecurityEnabled.
+:15011 (mutual TLS) with global.controlPlaneSecurityEnabled. In a remote cluster
+(global.istioRemote) the primary's Pilot: global.remotePilotAddress, or the local
+selector-less Service istio-pilot with global.remotePilotCreateSvcEndpoint.
 Call: include "istio.pilotAddress" $
 */}}
 {{- define "istio.pilotAddress" -}}
+{{- $g := .Values.global -}}
+{{- $port := ternary "15011" "15010" $g.controlPlaneSecurityEnabled -}}
+{{- if and $g.istioRemote $g.remotePilotAddress -}}
+{{- include "istio.remote.serviceAddress" (dict "name" "istio-pilot" "address" $g.remotePilotAddress "port" $port "fqdn" false "root" .) -}}
+{{- else -}}
 {{- $service := include "istio.resourceName" (dict "name" "istio-pilot" "root" .) -}}
-{{- printf "%s.%s:%s" $service .Release.Namespace (ternary "15011" "15010" .Values.global.controlPlaneSecurityEnabled) -}}
+{{- printf "%s.%s:%s" $service .Release.Namespace $port -}}
+{{- end -}}
 {{- end -}}
 
 {{/*
-istio.zipkinAddress: host:port of the Zipkin collector.
+istio.zipkinAddress: host:port of the Zipkin collector: global.tracer.zipkin.address;
+else, in a remote cluster, global.remoteZipkinAddress:9411; else zipkin.<ns>:9411.
 Call: include "istio.zipkinAddress" $
 */}}
 {{- define "istio.zipkinAddress" -}}
+{{- $g := .Values.global -}}
+{{- if $g.tracer.zipkin.address -}}
+{{- $g.tracer.zipkin.address -}}
+{{- else if and $g.istioRemote $g.remoteZipkinAddress -}}
+{{- include "istio.hostPort" (dict "host" $g.remoteZipkinAddress "port" 9411) -}}
+{{- else -}}
 {{- $service := include "istio.resourceName" (dict "name" "zipkin" "root" .) -}}
-{{- .Values.global.tracer.zipkin.address | default (printf "%s.%s:9411" $service .Release.Namespace) -}}
+{{- printf "%s.%s:9411" $service .Release.Namespace -}}
+{{- end -}}
 {{- end -}}
 
 {{/*
