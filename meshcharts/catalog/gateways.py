@@ -208,6 +208,11 @@ _GATEWAY_FIELDS: dict[str, tuple[JsonSchema, str]] = {
         {"type": "boolean"},
         "Deploy this gateway (Deployment, Service, HPA, PDB, ServiceAccount, ClusterRole/Binding).",
     ),
+    "tag": (
+        {"type": "string", "pattern": "^([A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?$"},
+        "Proxy image tag of this gateway (empty: global.tag). Upgrade gateways before sidecars by "
+        "setting it to the new release first; meshcharts lint refuses strict mTLS while it differs.",
+    ),
     "labels": (
         {
             "type": "object",
@@ -374,6 +379,7 @@ def _gateway(
     """The defaults of built-in gateway ``istio-<short>``, in values.yaml order."""
     gateway: dict[str, Any] = {
         "enabled": enabled,
+        "tag": "",
         "labels": {"app": f"istio-{short}", "istio": short},
         "replicaCount": 1,
         "autoscaleEnabled": True,

@@ -180,6 +180,7 @@ Call: include "istio.gateways.all" $ | fromYaml
 {{- $_ := set $gateway "autoscaleMax" $autoscaleMax -}}
 {{- $_ := set $gateway "targetCPU" (dig "cpu" "targetAverageUtilization" 80 $spec) -}}
 {{- $_ := set $gateway "resources" ($spec.resources | default $root.Values.global.proxy.resources) -}}
+{{- $_ := set $gateway "tag" ($spec.tag | default "") -}}
 {{- $_ := set $gateway "loadBalancerIP" ($spec.loadBalancerIP | default "") -}}
 {{- $_ := set $gateway "loadBalancerSourceRanges" ($spec.loadBalancerSourceRanges | default list) -}}
 {{- $_ := set $gateway "externalIPs" ($spec.externalIPs | default list) -}}
