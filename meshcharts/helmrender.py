@@ -6,8 +6,9 @@ Helm's objects (``.Values .Release .Chart .Capabilities .Template .Files``) and 
 Go template engine of :mod:`meshcharts.gotemplate`; :func:`render_objects` parses the
 manifests it produced. Helm's own behaviour is mirrored where it shows in output: values
 are read from YAML as Helm reads them (every number a float64, YAML 1.1 booleans), user
-values are coalesced over the chart's (maps merge, ``null`` deletes), templates are parsed
-and executed in Helm's order, and ``<no value>`` is erased from the output.
+values are coalesced over the chart's (maps merge, ``null`` deletes), the chart's
+``kubeVersion`` is checked, templates are parsed and executed in Helm's order,
+``<no value>`` is erased from the output, and errors read as Helm 4.1.4 prints them.
 
 Not supported: ``tpl`` (raises), ``lookup`` (always an empty map, as under
 ``helm template``), the non-deterministic and crypto sprig functions (raise), values
@@ -25,64 +26,36 @@ import yaml
 
 from meshcharts.assemble import ChartTree
 from meshcharts.errors import MeshchartsError
-from meshcharts.gotemplate.builtins import BUILTINS
-from meshcharts.gotemplate.executor import ExecError, FailError, TemplateSet
-from meshcharts.gotemplate.funcs import FuncMap, GoFunc
-from meshcharts.gotemplate.gotypes import (
-    FuncError,
-    GoStruct,
-    StringMap,
-    StringSlice,
-    ValuesMap,
-    unwrap,
+from meshcharts.gotemplate.executor import ExecError, TemplateSet
+from meshcharts.gotemplate.gotypes import FuncError, ValuesMap
+from meshcharts.gotemplate.goyaml import from_yaml, safe_load_all
+from meshcharts.gotemplate.helm import (
+    FUNCTION_NAMES,
+    UNSUPPORTED_FUNCTIONS,
+    capabilities,
+    chart_object,
+    files_object,
+    function_map,
+    methods,
 )
-from meshcharts.gotemplate.goyaml import JSONError, from_yaml, to_json
 from meshcharts.gotemplate.lexer import ParseError
 from meshcharts.gotemplate.nodes import Tree
 from meshcharts.gotemplate.parser import parse_template
-from meshcharts.gotemplate.sprig_data import DATA_FUNCS
-from meshcharts.gotemplate.sprig_text import TEXT_FUNCS
-from meshcharts.gotemplate.yamlemit import to_yaml
+from meshcharts.gotemplate.semver import satisfies
 
-__all__ = ["RenderError", "RenderedFile", "render_chart", "render_objects"]
+__all__ = [
+    "FUNCTION_NAMES",
+    "UNSUPPORTED_FUNCTIONS",
+    "RenderError",
+    "RenderedFile",
+    "coalesce_values",
+    "parse_file",
+    "render_chart",
+    "render_objects",
+]
 
-HELM_VERSION: Final = "v4.1.4"
 NO_VALUE: Final = "<no value>"
-
-API_VERSIONS: Final = (
-    "v1", "admissionregistration.k8s.io/v1", "admissionregistration.k8s.io/v1alpha1",
-    "admissionregistration.k8s.io/v1beta1", "internal.apiserver.k8s.io/v1alpha1", "apps/v1",
-    "apps/v1beta1", "apps/v1beta2", "authentication.k8s.io/v1", "authentication.k8s.io/v1alpha1",
-    "authentication.k8s.io/v1beta1", "authorization.k8s.io/v1", "authorization.k8s.io/v1beta1",
-    "autoscaling/v1", "autoscaling/v2", "autoscaling/v2beta1", "autoscaling/v2beta2", "batch/v1",
-    "batch/v1beta1", "certificates.k8s.io/v1", "certificates.k8s.io/v1beta1",
-    "certificates.k8s.io/v1alpha1", "coordination.k8s.io/v1alpha2",
-    "coordination.k8s.io/v1beta1", "coordination.k8s.io/v1", "discovery.k8s.io/v1",
-    "discovery.k8s.io/v1beta1", "events.k8s.io/v1", "events.k8s.io/v1beta1",
-    "extensions/v1beta1", "flowcontrol.apiserver.k8s.io/v1", "flowcontrol.apiserver.k8s.io/v1beta1",
-    "flowcontrol.apiserver.k8s.io/v1beta2", "flowcontrol.apiserver.k8s.io/v1beta3",
-    "networking.k8s.io/v1", "networking.k8s.io/v1beta1", "node.k8s.io/v1", "node.k8s.io/v1alpha1",
-    "node.k8s.io/v1beta1", "policy/v1", "policy/v1beta1", "rbac.authorization.k8s.io/v1",
-    "rbac.authorization.k8s.io/v1beta1", "rbac.authorization.k8s.io/v1alpha1",
-    "resource.k8s.io/v1", "resource.k8s.io/v1beta2", "resource.k8s.io/v1beta1",
-    "resource.k8s.io/v1alpha3", "scheduling.k8s.io/v1alpha1", "scheduling.k8s.io/v1beta1",
-    "scheduling.k8s.io/v1", "storage.k8s.io/v1beta1", "storage.k8s.io/v1",
-    "storage.k8s.io/v1alpha1", "storagemigration.k8s.io/v1beta1", "apiextensions.k8s.io/v1beta1",
-    "apiextensions.k8s.io/v1",
-)  # fmt: skip
-"""``.Capabilities.APIVersions`` of ``helm template`` (Helm 4.1.4's default version set)."""
-
-_UNSUPPORTED: Final = (
-    "ago", "date", "date_in_zone", "date_modify", "dateInZone", "dateModify", "duration",
-    "durationRound", "htmlDate", "htmlDateInZone", "must_date_modify", "mustDateModify",
-    "mustToDate", "now", "toDate", "unixEpoch", "randAlphaNum", "randAlpha", "randAscii",
-    "randNumeric", "randInt", "randBytes", "shuffle", "uuidv4", "getHostByName", "bcrypt",
-    "htpasswd", "genPrivateKey", "derivePassword", "buildCustomCert", "genCA", "genCAWithKey",
-    "genSelfSignedCert", "genSelfSignedCertWithKey", "genSignedCert", "genSignedCertWithKey",
-    "encryptAES", "decryptAES", "abbrevboth", "wrap", "wrapWith", "toDecimal", "urlParse",
-    "urlJoin", "toToml", "fromToml", "toYamlPretty",
-)  # fmt: skip
-"""Helm functions that exist (templates using them parse) but raise when called."""
+"""What Go prints for a missing value; Helm erases it from the output."""
 
 
 class RenderError(MeshchartsError):
@@ -150,234 +123,6 @@ def _chart_values(tree: ChartTree) -> dict[str, Any]:
     return dict(loaded) if isinstance(loaded, dict) else {}
 
 
-# --- Helm's objects ------------------------------------------------------------------------
-
-
-def _capabilities(kube_version: str) -> GoStruct:
-    version = "v" + kube_version.removeprefix("v")
-    major, minor = version[1:].split(".")[:2]
-    kube = GoStruct(
-        "common.KubeVersion",
-        {"Version": version, "Major": major, "Minor": minor},
-        methods={
-            "GitVersion": GoFunc(lambda _self: version),
-            "String": GoFunc(lambda _self: version),
-        },
-        text=version,
-    )
-    api_versions = GoStruct(
-        "common.VersionSet",
-        methods={"Has": GoFunc(lambda _self, name: name in API_VERSIONS, ("string",))},
-        text="[" + " ".join(API_VERSIONS) + "]",
-        json=list(API_VERSIONS),
-    )
-    helm = GoStruct(
-        "common.BuildInfo",
-        {"Version": HELM_VERSION, "GitCommit": "", "GitTreeState": "", "GoVersion": ""},
-        json={"version": HELM_VERSION},
-    )
-    fields = {"KubeVersion": kube, "APIVersions": api_versions, "HelmVersion": helm}
-    return GoStruct("*common.Capabilities", fields)
-
-
-def _chart_object(metadata: Mapping[str, Any]) -> dict[str, Any]:
-    """``.Chart``: Chart.yaml's fields under Helm's Go field names (a map in Helm 4)."""
-
-    def text(key: str) -> str:
-        value = metadata.get(key)
-        return "" if value is None else str(value)
-
-    annotations = metadata.get("annotations")
-    return {
-        "APIVersion": text("apiVersion"),
-        "Annotations": StringMap(annotations) if annotations else None,
-        "AppVersion": text("appVersion"),
-        "Condition": text("condition"),
-        "Dependencies": list(metadata.get("dependencies") or []),
-        "Deprecated": bool(metadata.get("deprecated", False)),
-        "Description": text("description"),
-        "Home": text("home"),
-        "Icon": text("icon"),
-        "IsRoot": True,
-        "Keywords": StringSlice(metadata.get("keywords") or []),
-        "KubeVersion": text("kubeVersion"),
-        "Maintainers": list(metadata.get("maintainers") or []),
-        "Name": text("name"),
-        "Sources": StringSlice(metadata.get("sources") or []),
-        "Tags": text("tags"),
-        "Type": text("type"),
-        "Version": text("version"),
-    }
-
-
-def _files_object(tree: ChartTree) -> GoStruct:
-    """``.Files``: the chart's non-template files, with ``Get``, ``GetBytes``, ``Lines``."""
-    special = {"Chart.yaml", "values.yaml", "values.schema.json"}
-    files = {
-        p: d for p, d in tree.files.items() if p not in special and not p.startswith("templates/")
-    }
-
-    def get(_self: Any, name: str) -> str:
-        return files.get(name, b"").decode("utf-8", "replace")
-
-    def lines(_self: Any, name: str) -> StringSlice:
-        return StringSlice(get(_self, name).split("\n")) if name in files else StringSlice()
-
-    methods = {
-        "Get": GoFunc(get, ("string",)),
-        "GetBytes": GoFunc(lambda _self, name: files.get(name, b""), ("string",)),
-        "Lines": GoFunc(lines, ("string",)),
-    }
-    return GoStruct("engine.files", {}, methods, text="map[]", json={})
-
-
-def _values_methods() -> dict[str, GoFunc]:
-    def table(values: dict[str, Any], path: str) -> ValuesMap:
-        node: Any = values
-        for part in path.split("."):
-            node = node.get(part) if isinstance(node, dict) else None
-            if not isinstance(node, dict):
-                raise FuncError(f"no table named {path!r}")
-        return ValuesMap(node)
-
-    return {
-        "AsMap": GoFunc(lambda values: dict(values)),
-        "YAML": GoFunc(lambda values: to_yaml(dict(values)) + "\n"),
-        "Table": GoFunc(table, ("string",)),
-    }
-
-
-_VALUES_METHODS: Final = _values_methods()
-
-
-def _methods(receiver: Any, name: str) -> GoFunc | None:
-    if isinstance(receiver, ValuesMap):
-        return _VALUES_METHODS.get(name)
-    if isinstance(receiver, GoStruct):
-        method: GoFunc | None = receiver.methods.get(name)
-        return method
-    return None
-
-
-# --- Helm's functions --------------------------------------------------------------------
-
-
-def _required(warning: str, value: Any) -> Any:
-    value = unwrap(value)
-    if value is None or value == "":
-        raise FailError(warning)
-    return value
-
-
-def _fail(message: str) -> str:
-    raise FailError(message)
-
-
-def _to_yaml(value: Any) -> str:
-    try:
-        return to_yaml(value)
-    except JSONError:
-        return ""
-
-
-def _must_to_yaml(value: Any) -> str:
-    try:
-        return to_yaml(value)
-    except JSONError as exc:
-        raise FuncError(str(exc)) from None
-
-
-def _to_json(value: Any) -> str:
-    try:
-        return to_json(value)
-    except JSONError:
-        return ""
-
-
-def _from_yaml(text: str) -> dict[str, Any]:
-    try:
-        loaded = from_yaml(text)
-    except (yaml.YAMLError, JSONError) as exc:
-        return {"Error": f"error converting YAML to JSON: {exc}"}
-    if loaded is None:
-        return {}
-    if not isinstance(loaded, dict):
-        kind = "array" if isinstance(loaded, list) else "string"
-        message = f"json: cannot unmarshal {kind} into Go value of type map[string]interface {{}}"
-        return {"Error": f"error unmarshaling JSON: while decoding JSON: {message}"}
-    return loaded
-
-
-def _from_yaml_array(text: str) -> list[Any]:
-    try:
-        loaded = from_yaml(text)
-    except (yaml.YAMLError, JSONError) as exc:
-        return [f"error converting YAML to JSON: {exc}"]
-    return loaded if isinstance(loaded, list) else []
-
-
-def _from_json(text: str) -> dict[str, Any]:
-    try:
-        loaded = DATA_FUNCS["mustFromJson"].impl(text)
-    except FuncError as exc:
-        return {"Error": str(exc)}
-    return loaded if isinstance(loaded, dict) else {"Error": "json: cannot unmarshal into map"}
-
-
-def _tpl(_text: str, _values: Any) -> str:
-    raise FuncError("tpl is not supported by the meshcharts renderer")
-
-
-def _unsupported(name: str) -> GoFunc:
-    def raise_unsupported(*_: Any) -> Any:
-        raise FuncError(f"{name} is not supported by the meshcharts renderer")
-
-    return GoFunc(raise_unsupported, (), "any")
-
-
-def _helm_funcs(tset: TemplateSet) -> FuncMap:
-    """Helm's additions to sprig; ``include`` runs templates of ``tset``."""
-    depth: dict[str, int] = {}
-
-    def include(name: str, data: Any) -> str:
-        if depth.get(name, 0) > 1000:
-            problem = f"rendering template has a nested reference name: {name}"
-            raise FuncError(f"{problem}: unable to execute template")
-        depth[name] = depth.get(name, 0) + 1
-        try:
-            return tset.execute(name, data)
-        finally:
-            depth[name] -= 1
-
-    return {
-        "include": GoFunc(include, ("string", "any")),
-        "tpl": GoFunc(_tpl, ("string", "values")),
-        "required": GoFunc(_required, ("string", "any")),
-        "fail": GoFunc(_fail, ("string",)),
-        "toYaml": GoFunc(_to_yaml, ("any",)),
-        "mustToYaml": GoFunc(_must_to_yaml, ("any",)),
-        "fromYaml": GoFunc(_from_yaml, ("string",)),
-        "fromYamlArray": GoFunc(_from_yaml_array, ("string",)),
-        "toJson": GoFunc(_to_json, ("any",)),
-        "fromJson": GoFunc(_from_json, ("string",)),
-        "fromJsonArray": GoFunc(lambda text: [], ("string",)),
-        "lookup": GoFunc(lambda *_: {}, ("string", "string", "string", "string")),
-    }
-
-
-def _function_map(tset: TemplateSet) -> FuncMap:
-    funcs: FuncMap = {name: _unsupported(name) for name in _UNSUPPORTED}
-    funcs.update(BUILTINS)
-    funcs.update(TEXT_FUNCS)
-    funcs.update(DATA_FUNCS)
-    funcs.update(_helm_funcs(tset))
-    return funcs
-
-
-FUNCTION_NAMES: Final = frozenset(_function_map(TemplateSet({}, _methods)))
-"""Every function a template may name (templates naming others do not parse)."""
-
-
 # --- rendering ---------------------------------------------------------------------------------
 
 
@@ -387,7 +132,12 @@ def _helm_order(names: list[str]) -> list[str]:
 
 
 @functools.lru_cache(maxsize=4096)
-def _parse(name: str, text: str) -> Mapping[str, Tree]:
+def parse_file(name: str, text: str) -> Mapping[str, Tree]:
+    """Parse one template file with Helm's function names (cached: charts share files).
+
+    Raises:
+        ParseError: the file does not parse.
+    """
     return parse_template(name, text, FUNCTION_NAMES)
 
 
@@ -433,13 +183,13 @@ def _exec_error(name: str, exc: ExecError) -> RenderError:
 
 
 def _template_set(tree: ChartTree) -> tuple[TemplateSet, list[str]]:
-    tset = TemplateSet({}, _methods)
-    tset.funcs.update(_function_map(tset))
+    tset = TemplateSet({}, methods)
+    tset.funcs.update(function_map(tset))
     names = _helm_order([f"{tree.name}/{p}" for p in tree.files if p.startswith("templates/")])
     for name in names:
         text = tree.files[name.split("/", 1)[1]].decode("utf-8")
         try:
-            tset.add_trees(_parse(name, text))
+            tset.add_trees(parse_file(name, text))
         except ParseError as exc:
             raise _parse_error(name, exc) from None
     return tset, names
@@ -470,39 +220,71 @@ def render_chart(
         RenderError: a template does not parse or fails (``fail``, ``required``, a nil
             pointer...), with Helm's message.
     """
+    _check_kube_version(tree, kube_version)
     tset, names = _template_set(tree)
-    top = ValuesMap(
+    top = _top_object(tree, release, namespace, values, kube_version)
+    rendered: list[RenderedFile] = []
+    for name in names:
+        if not name.rsplit("/", 1)[-1].startswith("_"):
+            top["Template"] = ValuesMap({"Name": name, "BasePath": f"{tree.name}/templates"})
+            rendered.append(RenderedFile(name, _execute(tset, name, top)))
+    return sorted(rendered, key=lambda f: f.path)
+
+
+def _check_kube_version(tree: ChartTree, kube_version: str) -> None:
+    """Helm refuses a chart whose ``kubeVersion`` the cluster version does not meet."""
+    constraint = str(tree.metadata.get("kubeVersion") or "")
+    version = "v" + kube_version.removeprefix("v")
+    try:
+        compatible = not constraint or satisfies(constraint, version)
+    except FuncError:
+        compatible = False
+    if not compatible:
+        problem = (
+            f"chart requires kubeVersion: {constraint} "
+            f"which is incompatible with Kubernetes {version}"
+        )
+        raise RenderError(problem, template=f"{tree.name}/Chart.yaml", message=problem)
+
+
+def _top_object(
+    tree: ChartTree,
+    release: str,
+    namespace: str,
+    values: Mapping[str, Any] | None,
+    kube_version: str,
+) -> ValuesMap:
+    """The cursor of every template: ``.Values``, ``.Release``, ``.Chart``..."""
+    release_object = {
+        "Name": release,
+        "Namespace": namespace,
+        "IsUpgrade": False,
+        "IsInstall": True,
+        "Revision": 1,
+        "Service": "Helm",
+    }
+    return ValuesMap(
         {
             "Values": ValuesMap(coalesce_values(_chart_values(tree), values)),
-            "Release": {
-                "Name": release,
-                "Namespace": namespace,
-                "IsUpgrade": False,
-                "IsInstall": True,
-                "Revision": 1,
-                "Service": "Helm",
-            },
-            "Chart": _chart_object(tree.metadata),
-            "Capabilities": _capabilities(kube_version),
-            "Files": _files_object(tree),
+            "Release": release_object,
+            "Chart": chart_object(tree.metadata),
+            "Capabilities": capabilities(kube_version),
+            "Files": files_object(tree.files),
             "Subcharts": {},
         }
     )
-    rendered: list[RenderedFile] = []
-    for name in names:
-        if name.rsplit("/", 1)[-1].startswith("_"):
-            continue
-        top["Template"] = ValuesMap({"Name": name, "BasePath": f"{tree.name}/templates"})
-        try:
-            text = tset.execute(name, top)
-        except ExecError as exc:
-            raise _exec_error(name, exc) from None
-        except RecursionError:
-            raise RenderError(
-                f"{name}: exceeded maximum template depth", template=name, message="too deep"
-            ) from None
-        rendered.append(RenderedFile(name, text.replace(NO_VALUE, "")))
-    return sorted(rendered, key=lambda f: f.path)
+
+
+def _execute(tset: TemplateSet, name: str, top: ValuesMap) -> str:
+    """Run one template file; erase ``<no value>`` as Helm does."""
+    try:
+        text = tset.execute(name, top)
+    except ExecError as exc:
+        raise _exec_error(name, exc) from None
+    except RecursionError:
+        problem = "exceeded maximum template depth"
+        raise RenderError(f"{name}: {problem}", template=name, message=problem) from None
+    return text.replace(NO_VALUE, "")
 
 
 def render_objects(
@@ -529,7 +311,7 @@ def render_objects(
         if rendered.path.endswith("/NOTES.txt"):
             continue
         try:
-            docs = list(yaml.load_all(rendered.text, Loader=_LOADER))  # noqa: S506
+            docs = safe_load_all(rendered.text)
         except yaml.YAMLError as exc:
             raise RenderError(
                 f"YAML parse error on {rendered.path}: {exc}",
@@ -547,6 +329,3 @@ def render_objects(
                 )
             objects.append(doc)
     return objects
-
-
-_LOADER: Final[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)

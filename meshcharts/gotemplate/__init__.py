@@ -4,8 +4,9 @@ The pipeline is lexer (:mod:`.lexer`) -> parser (:mod:`.parser`, nodes in :mod:`
 -> executor (:mod:`.executor`), over Go-typed values (:mod:`.gotypes`). Functions carry
 their Go signatures (:mod:`.funcs`): the predefined ones (:mod:`.builtins`) and sprig's
 (:mod:`.sprig_text`, :mod:`.sprig_data`, :mod:`.semver`). :mod:`.gofmt` is Go's ``fmt``;
-:mod:`.goyaml` and :mod:`.yamlemit` are the JSON/YAML encoders and decoders Helm uses.
-:mod:`meshcharts.helmrender` adds Helm's objects and functions on top.
+:mod:`.goyaml` and :mod:`.yamlemit` are the JSON/YAML encoders and decoders Helm uses,
+and :mod:`.helm` holds Helm's objects and functions; :mod:`meshcharts.helmrender` renders
+charts with them.
 """
 
 from meshcharts.gotemplate.executor import ExecError, TemplateSet

@@ -60,6 +60,7 @@ MAX_DEPTH: Final = 1000
 
 _MISSING: Final = object()
 _CONCRETE_ELEMS: Final = (StringSlice, IntSlice, StringMap)
+_TAKES_STRINGS: Final = frozenset({None, "any", "value", "string"})
 
 MethodLookup = Callable[[Any, str], GoFunc | None]
 
@@ -173,7 +174,7 @@ class TemplateSet:
             if tree_name not in self.trees or not is_blank(tree):
                 self.trees[tree_name] = tree
 
-    def execute(self, name: str, data: Any, depth: int = 0) -> str:
+    def execute(self, name: str, data: Any) -> str:
         """Run template ``name`` with ``data`` as the cursor and ``$``; return its output.
 
         Raises:
@@ -186,7 +187,7 @@ class TemplateSet:
                 f'template: no template "{name}" associated with template "{self.name}"'
             )
         out: list[str] = []
-        _State(self, tree, [["$", data]], out, depth).walk(data, tree.root)
+        _State(self, tree, [["$", data]], out, 0).walk(data, tree.root)
         return "".join(out)
 
 
@@ -448,6 +449,9 @@ class _State:
             return None
         if receiver is NIL_IFACE:
             raise self.error(f"nil pointer evaluating interface {{}}.{name}")
+        if type(receiver) is dict and final is _MISSING and (args is None or len(args) < 2):
+            value = receiver.get(name)
+            return NIL_IFACE if value is None else value
         method = self.tset.methods(receiver, name)
         if method is not None:
             bound = GoFunc(functools.partial(method.impl, receiver), method.params, method.variadic)
@@ -532,6 +536,8 @@ class _State:
 
     def eval_arg(self, dot: Any, typ: str | None, node: Node) -> Any:
         self.node = node
+        if type(node) is StringNode and typ in _TAKES_STRINGS:
+            return node.text
         if isinstance(node, DotNode):
             return self.validate(dot, typ)
         if isinstance(node, NilNode):
@@ -573,6 +579,8 @@ class _State:
 
     def validate(self, value: Any, typ: str | None) -> Any:
         """Go's ``validateType``: check (and unwrap) an argument for a parameter type."""
+        if typ == "any" and value is not None:
+            return None if value is NIL_IFACE else value
         if typ is None or typ == "value":
             return value
         if value is None:

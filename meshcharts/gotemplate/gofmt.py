@@ -77,8 +77,14 @@ def format_float(value: float, fmt: str = "g", prec: int = -1) -> str:
     return _fixed_form(sign, digits, point)
 
 
+_PLAIN_QUOTE: Final = re.compile(r"[ !#-\[\]-~]*\Z")
+"""Printable ASCII without ``"`` and ``\\``: quoted as is."""
+
+
 def quote(text: str) -> str:
     """``strconv.Quote``: a double-quoted Go string literal."""
+    if _PLAIN_QUOTE.match(text):
+        return '"' + text + '"'
     out = ['"']
     for char in text:
         if char in _QUOTE_ESCAPES:

@@ -23,7 +23,7 @@ Values that Helm reads from YAML or JSON are ``float`` for every number, as in G
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -40,7 +40,6 @@ __all__ = [
     "deep_copy",
     "deep_equal",
     "is_empty",
-    "is_int",
     "kind_name",
     "type_name",
     "unwrap",
@@ -133,11 +132,6 @@ class GoStruct:
 def unwrap(value: Any) -> Any:
     """Turn :data:`NIL_IFACE` into ``None``: what Go does when a value leaves a pipeline."""
     return None if value is NIL_IFACE else value
-
-
-def is_int(value: Any) -> bool:
-    """Whether ``value`` is a Go integer (``int`` or ``int64``), not a ``bool``."""
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 _SIMPLE_TYPES: Final[dict[type, str]] = {
@@ -237,7 +231,3 @@ def deep_copy(value: Any) -> Any:
     if isinstance(value, list):
         return type(value)(deep_copy(v) for v in value)
     return value
-
-
-MethodTable = Mapping[str, Any]
-MethodLookup = Callable[[Any], MethodTable | None]

@@ -24,7 +24,15 @@ from meshcharts.gotemplate.gofmt import format_float
 from meshcharts.gotemplate.gotypes import NIL_IFACE, GoStruct, NilSlice
 from meshcharts.gotemplate.parser import parse_go_int
 
-__all__ = ["JSONError", "from_yaml", "go_resolve", "json_float", "to_json", "to_yaml_tree"]
+__all__ = [
+    "JSONError",
+    "from_yaml",
+    "go_resolve",
+    "json_float",
+    "safe_load_all",
+    "to_json",
+    "to_yaml_tree",
+]
 
 STR_TAG: Final = "tag:yaml.org,2002:str"
 INT_TAG: Final = "tag:yaml.org,2002:int"
@@ -127,6 +135,20 @@ def _is_base60_float(text: str) -> bool:
 
 
 _BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_SEQ_TAG: Final = "tag:yaml.org,2002:seq"
+_MAP_TAG: Final = "tag:yaml.org,2002:map"
+_SCALAR_TAGS: Final = frozenset({INT_TAG, FLOAT_TAG, BOOL_TAG, NULL_TAG, TIMESTAMP_TAG})
+_RESOLVED_FIRST: Final = frozenset(k for k in yaml.SafeLoader.yaml_implicit_resolvers if k)
+"""First characters of plain scalars that PyYAML may resolve to something but a string."""
+
+
+class _SafeLoader(_BaseLoader):  # type: ignore[misc]
+    """``yaml.safe_load``'s loader, quicker to see that a plain scalar is a string."""
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        if kind is yaml.ScalarNode and implicit[0] and value and value[0] not in _RESOLVED_FIRST:
+            return STR_TAG
+        return super().resolve(kind, value, implicit)
 
 
 class _GoLoader(_BaseLoader):  # type: ignore[misc]
@@ -144,6 +166,48 @@ class _GoLoader(_BaseLoader):  # type: ignore[misc]
 for _tag in (INT_TAG, FLOAT_TAG, BOOL_TAG, NULL_TAG, TIMESTAMP_TAG):
     _GoLoader.add_constructor(_tag, _GoLoader.construct_go_scalar)
 _GoLoader.add_constructor(STR_TAG, _GoLoader.construct_yaml_str)
+
+
+def _construct(loader: Any, node: Any) -> Any:
+    """Build a composed node's value.
+
+    Maps with string keys, lists and scalars are built directly; anything else (merge keys,
+    other keys, explicit tags) by the loader's own constructors.
+    """
+    if isinstance(node, yaml.ScalarNode):
+        if node.tag == STR_TAG:
+            return node.value
+        if node.tag in _SCALAR_TAGS:
+            return loader.yaml_constructors[node.tag](loader, node)
+    elif isinstance(node, yaml.SequenceNode) and node.tag == _SEQ_TAG:
+        return [_construct(loader, item) for item in node.value]
+    elif (
+        isinstance(node, yaml.MappingNode)
+        and node.tag == _MAP_TAG
+        and all(key.tag == STR_TAG for key, _ in node.value)
+    ):
+        return {key.value: _construct(loader, value) for key, value in node.value}
+    return loader.construct_document(node)
+
+
+def _load_all(loader_class: Any, text: str) -> list[Any]:
+    loader = loader_class(text)
+    try:
+        documents = []
+        while loader.check_node():
+            documents.append(_construct(loader, loader.get_node()))
+        return documents
+    finally:
+        loader.dispose()
+
+
+def safe_load_all(text: str) -> list[Any]:
+    """``list(yaml.safe_load_all(text))``, faster (same values, same errors).
+
+    Raises:
+        yaml.YAMLError: the text is not YAML.
+    """
+    return _load_all(_SafeLoader, text)
 
 
 def _jsonable(value: Any) -> Any:
@@ -180,7 +244,8 @@ def from_yaml(text: str) -> Any:
         yaml.YAMLError: the text is not YAML.
         JSONError: it holds a value JSON cannot carry (``.nan``, ``.inf``).
     """
-    return _jsonable(yaml.load(text, Loader=_GoLoader))  # noqa: S506 - a safe loader
+    documents = _load_all(_GoLoader, text)
+    return _jsonable(documents[0] if documents else None)
 
 
 # --- writing JSON (encoding/json.Marshal) --------------------------------------------------
@@ -242,6 +307,22 @@ def _json_composite(value: Any) -> str:
 
 # --- the tree sigs.k8s.io/yaml hands to yaml.v2 --------------------------------------------
 
+_NEL_RUN: Final = re.compile(r"[ \t]*(?:\x85[ \t]*)+")
+
+
+def _fold_nel(text: str) -> str:
+    """A string after its trip through JSON text read as YAML.
+
+    ``encoding/json`` leaves U+0085 (NEL) unescaped, and YAML reads it as a line break
+    inside a double-quoted scalar, which folds (one break: a space).
+    """
+
+    def fold(match: re.Match[str]) -> str:
+        breaks = match.group().count("\x85")
+        return " " if breaks == 1 else "\n" * (breaks - 1)
+
+    return _NEL_RUN.sub(fold, text)
+
 
 def to_yaml_tree(value: Any) -> Any:
     """What ``JSONToYAML`` decodes from ``json.Marshal(value)``.
@@ -253,20 +334,31 @@ def to_yaml_tree(value: Any) -> Any:
     """
     if value is None or value is NIL_IFACE or isinstance(value, NilSlice):
         return None
-    if isinstance(value, bool | str):
+    if isinstance(value, str):
+        return _fold_nel(value) if "\x85" in value else value
+    if isinstance(value, bool):
         return value
     if isinstance(value, int):
         return int(value)
     if isinstance(value, float):
-        text = json_float(value)
-        if "." in text or "e" in text:
-            return value
-        number = int(text)
-        return number if -(2**63) <= number < 2**64 else value
+        return _yaml_number(value)
+    return _yaml_composite(value)
+
+
+def _yaml_number(value: float) -> Any:
+    """A float64 after JSON -> YAML: an integer when JSON wrote it without a point."""
+    text = json_float(value)
+    if "." in text or "e" in text:
+        return value
+    number = int(text)
+    return number if -(2**63) <= number < 2**64 else value
+
+
+def _yaml_composite(value: Any) -> Any:
     if isinstance(value, list):
         return [to_yaml_tree(v) for v in value]
     if isinstance(value, dict):
-        return {str(k): to_yaml_tree(v) for k, v in value.items()}
+        return {to_yaml_tree(str(k)): to_yaml_tree(v) for k, v in value.items()}
     if isinstance(value, GoStruct):
         return to_yaml_tree(value.json if value.json is not None else value.fields)
     if isinstance(value, bytes):

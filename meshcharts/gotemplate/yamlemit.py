@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 from typing import Any, Final
 
 from meshcharts.gotemplate.gofmt import format_float
@@ -41,6 +42,11 @@ def _printable(char: str) -> bool:
     )
 
 
+_SIMPLE: Final = re.compile(r"[A-Za-z0-9_/][A-Za-z0-9_./=+-]*\Z")
+"""Scalars with nothing for the analysis to find (most keys and values)."""
+_WORDS: Final = re.compile(r"( +)")
+
+
 class _Analysis:
     """What ``yaml_emitter_analyze_scalar`` finds out about a scalar."""
 
@@ -51,6 +57,8 @@ class _Analysis:
         self.flow_plain = self.block_plain = self.single = self.block = True
         if not value:
             self.flow_plain = self.block = False
+            return
+        if _SIMPLE.match(value):
             return
         flags = _scan(value)
         self.multiline = "line_breaks" in flags
@@ -68,6 +76,12 @@ class _Analysis:
             self.flow_plain = False
         if "block_indicators" in flags:
             self.block_plain = False
+
+
+@functools.lru_cache(maxsize=8192)
+def _analyze(value: str) -> _Analysis:
+    """The (shared, read-only) analysis of a scalar."""
+    return _Analysis(value)
 
 
 def _scan(value: str) -> set[str]:
@@ -165,6 +179,12 @@ def _compare_keys(a: str, b: str) -> int:
     return -1 if _key_less(a, b) else 1 if _key_less(b, a) else 0
 
 
+@functools.lru_cache(maxsize=4096)
+def _sorted_keys(keys: tuple[str, ...]) -> list[str]:
+    """Map keys in yaml.v2's order (maps of one shape recur: their order is cached)."""
+    return sorted(keys, key=functools.cmp_to_key(_compare_keys))
+
+
 class _Emitter:
     """The emitter state: output, column, indentation stack and context flags."""
 
@@ -238,7 +258,7 @@ class _Emitter:
             self.mapping(value)
         else:
             text, style = _scalar(value)
-            self.scalar(text, style, _Analysis(text))
+            self.scalar(text, style, _analyze(text))
 
     def sequence(self, items: list[Any]) -> None:
         if self.flow_level or not items:
@@ -262,10 +282,10 @@ class _Emitter:
             self.indicator("}", False, False, False)
             return
         self.increase_indent(False, False)
-        for key in sorted(mapping, key=functools.cmp_to_key(_compare_keys)):
+        for key in _sorted_keys(tuple(mapping)):
             self.write_indent()
             text, style = _scalar(key)
-            analysis = _Analysis(text)
+            analysis = _analyze(text)
             if not analysis.multiline and len(text.encode("utf-8")) <= 128:
                 self.mapping_context, self.simple_key_context = True, True
                 self.scalar(text, style, analysis)
@@ -311,6 +331,18 @@ class _Emitter:
     def plain(self, value: str, allow_breaks: bool) -> None:
         if not self.whitespace:
             self.put(" ")
+        if any(char in _BREAKS for char in value):
+            self.plain_with_breaks(value, allow_breaks)
+            return
+        for run in _WORDS.split(value):
+            if run == " " and allow_breaks and self.column > _BEST_WIDTH:
+                self.write_indent()
+            elif run:
+                self.put(run)
+        self.whitespace = self.indention = False
+
+    def plain_with_breaks(self, value: str, allow_breaks: bool) -> None:
+        """The character-by-character writer (plain scalars never hold breaks in practice)."""
         spaces = breaks = False
         for i, char in enumerate(value):
             if char == " ":
