@@ -12,6 +12,7 @@ from tools import HELM4, helm_binaries, run_helm, split_manifest
 
 from meshcharts import ChartTree, Component, Layer, assemble_chart, merge_layers
 from meshcharts.charts import all_charts
+from meshcharts.fsutil import write_files
 
 
 def assemble_components(
@@ -33,13 +34,22 @@ def render_tree(tree: ChartTree, *helm_args: str, helm: Path | None = None) -> l
     """``helm template`` of a chart tree (Helm 4.1.4 unless ``helm`` is given)."""
     binary = helm or helm_binaries()[HELM4]
     with tempfile.TemporaryDirectory() as scratch:
-        root = Path(scratch) / tree.name
-        for relpath, data in tree.files.items():
-            path = root / relpath
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(data)
+        root = write_tree(tree, Path(scratch))
         args = ("template", "istio", str(root), "--namespace", "istio-system", *helm_args)
         return split_manifest(run_helm(binary, *args).stdout)
+
+
+def write_tree(tree: ChartTree, folder: Path) -> Path:
+    """Write a chart tree to ``folder/<chart name>`` and return that folder."""
+    root = folder / tree.name
+    write_files(root, tree.files)
+    return root
+
+
+def one(docs: list[dict[str, Any]], kind: str, name: str) -> dict[str, Any]:
+    """The single rendered object of ``kind`` named ``name``."""
+    (doc,) = [d for d in docs if d["kind"] == kind and d["metadata"]["name"] == name]
+    return doc
 
 
 def identities(docs: list[dict[str, Any]]) -> set[tuple[str, str]]:

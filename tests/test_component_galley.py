@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 import yaml
 from harness import assemble_components, identities, render_tree
+from harness import one as _one
+from harness import write_tree as _write
 from tools import HELM3, HELM4, MESH_CUSTOM_GROUPS, helm_binaries, run_helm, validate_k8s
 
 from meshcharts import ChartTree
@@ -96,20 +98,6 @@ def _cached(values_json: str, args: tuple[str, ...], helm: str) -> Docs:
 
 def _render(values: dict[str, Any] | None = None, *args: str, helm: str = HELM4) -> Docs:
     return _cached(json.dumps(values or {}, sort_keys=True), args, helm)
-
-
-def _write(tree: ChartTree, folder: Path) -> Path:
-    root = folder / tree.name
-    for relpath, data in tree.files.items():
-        path = root / relpath
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-    return root
-
-
-def _one(docs: Docs, kind: str, name: str) -> dict[str, Any]:
-    (doc,) = [d for d in docs if d["kind"] == kind and d["metadata"]["name"] == name]
-    return doc
 
 
 def _container(docs: Docs) -> dict[str, Any]:

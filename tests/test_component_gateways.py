@@ -11,6 +11,7 @@ from typing import Any
 import jsonschema
 import pytest
 from harness import assemble_components, identities, render_tree
+from harness import write_tree as _write
 from tools import HELM3, HELM4, MESH_CUSTOM_GROUPS, helm_binaries, run_helm, validate_k8s
 
 from meshcharts import ChartTree
@@ -604,15 +605,6 @@ def test_objects_validate_against_kubernetes(kube: str, values: dict[str, Any]) 
     docs = render(values)
     assert docs
     assert validate_k8s(docs, kube, strict=True, allow_custom=MESH_CUSTOM_GROUPS) == []
-
-
-def _write(chart: ChartTree, root: Path) -> Path:
-    folder = root / chart.name
-    for relpath, data in chart.files.items():
-        path = folder / relpath
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-    return folder
 
 
 @pytest.mark.parametrize("values", [{}, FULL], ids=["default", "full"])

@@ -18,6 +18,8 @@ import jsonschema
 import pytest
 import yaml
 from harness import assemble_components, identities, render_tree
+from harness import one as _one
+from harness import write_tree as _write
 from tools import HELM3, HELM4, MESH_CUSTOM_GROUPS, helm_binaries, run_helm, validate_k8s
 
 from meshcharts import ChartTree
@@ -102,20 +104,6 @@ def _render(
 ) -> Docs:
     """Render the node agent alone, or with Pilot and the injector (``mesh``)."""
     return _cached(json.dumps(values or {}, sort_keys=True), args, helm, mesh)
-
-
-def _write(tree: ChartTree, folder: Path) -> Path:
-    root = folder / tree.name
-    for relpath, data in tree.files.items():
-        path = root / relpath
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-    return root
-
-
-def _one(docs: Docs, kind: str, name: str) -> dict[str, Any]:
-    (doc,) = [d for d in docs if d["kind"] == kind and d["metadata"]["name"] == name]
-    return doc
 
 
 def _pod(docs: Docs) -> dict[str, Any]:

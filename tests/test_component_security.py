@@ -12,6 +12,8 @@ import jsonschema
 import pytest
 import yaml
 from harness import assemble_components, identities, render_tree
+from harness import one as _one
+from harness import write_tree as _write
 from tools import HELM3, HELM4, MESH_CUSTOM_GROUPS, helm_binaries, run_helm, validate_k8s
 
 from meshcharts import ChartTree
@@ -85,15 +87,6 @@ def _render(values: dict[str, Any] | None = None, *args: str, helm: str = HELM4)
     return _cached(json.dumps(values or {}, sort_keys=True), args, helm)
 
 
-def _write(tree: ChartTree, folder: Path) -> Path:
-    root = folder / tree.name
-    for relpath, data in tree.files.items():
-        path = root / relpath
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-    return root
-
-
 def _helm_template(tmp_path: Path, helm: str, *args: str, values: str | None = None) -> Any:
     chart = _write(_tree("{}"), tmp_path)
     extra: tuple[str, ...] = ()
@@ -104,11 +97,6 @@ def _helm_template(tmp_path: Path, helm: str, *args: str, values: str | None = N
     return run_helm(
         helm_binaries()[helm], "template", "istio", str(chart), "-n", NS, *extra, *args, check=False
     )
-
-
-def _one(docs: Docs, kind: str, name: str) -> dict[str, Any]:
-    (doc,) = [d for d in docs if d["kind"] == kind and d["metadata"]["name"] == name]
-    return doc
 
 
 def _mesh(docs: Docs) -> set[tuple[str, str]]:

@@ -11,6 +11,8 @@ import jsonschema
 import pytest
 import yaml
 from harness import assemble_components, identities, render_tree
+from harness import one as _one
+from harness import write_tree as _write
 from tools import HELM3, HELM4, MESH_CUSTOM_GROUPS, helm_binaries, run_helm, validate_k8s
 
 from meshcharts import ChartTree, Component
@@ -80,15 +82,6 @@ def _render(
     return _cached(json.dumps(values or {}, sort_keys=True), with_security, args, helm)
 
 
-def _write(tree: ChartTree, folder: Path) -> Path:
-    root = folder / tree.name
-    for relpath, data in tree.files.items():
-        path = root / relpath
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-    return root
-
-
 def _helm_template(tmp_path: Path, helm: str, values: Any) -> Any:
     """``helm template`` of the default chart with ``values`` in a values file."""
     chart = _write(_tree("{}"), tmp_path)
@@ -97,11 +90,6 @@ def _helm_template(tmp_path: Path, helm: str, values: Any) -> Any:
     binary = helm_binaries()[helm]
     args = ("template", "istio", str(chart), "-n", NS, "-f", str(values_file))
     return run_helm(binary, *args, check=False)
-
-
-def _one(docs: Docs, kind: str, name: str) -> dict[str, Any]:
-    (doc,) = [d for d in docs if d["kind"] == kind and d["metadata"]["name"] == name]
-    return doc
 
 
 def test_empty_list_renders_nothing_and_entries_render_their_pairs() -> None:
