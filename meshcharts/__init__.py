@@ -19,6 +19,13 @@ Example::
 from meshcharts.assemble import ChartTree, assemble_chart
 from meshcharts.build import BuiltPackage, build_packages, write_build
 from meshcharts.components import ChartDef, Component
+from meshcharts.diff import DiffReport, diff_resolutions, format_diff
+from meshcharts.environments import (
+    Environment,
+    load_environment,
+    load_environments,
+    resolve_environment,
+)
 from meshcharts.errors import (
     HelmNotFoundError,
     InvalidNameError,
@@ -30,36 +37,49 @@ from meshcharts.errors import (
     VersionError,
 )
 from meshcharts.layers import Resolution, resolve
+from meshcharts.lint import Finding, lint
 from meshcharts.package import package_chart
+from meshcharts.plan import Plan, upgrade_plan
 from meshcharts.profiles import Profile, ProfileSet, load_profiles
 from meshcharts.setvalues import SetArg
 from meshcharts.values import Assignment, Layer, ResolvedValues, merge_layers
 
 __all__ = [
+    "assemble_chart",
     "Assignment",
+    "build_packages",
     "BuiltPackage",
     "ChartDef",
     "ChartTree",
     "Component",
+    "diff_resolutions",
+    "DiffReport",
+    "Environment",
+    "Finding",
+    "format_diff",
     "HelmNotFoundError",
     "InvalidNameError",
     "Layer",
+    "lint",
+    "load_environment",
+    "load_environments",
+    "load_profiles",
+    "merge_layers",
     "MeshchartsError",
+    "package_chart",
+    "Plan",
     "Profile",
     "ProfileError",
     "ProfileSet",
     "Resolution",
+    "resolve",
+    "resolve_environment",
     "ResolvedValues",
     "SetArg",
     "TemplateError",
+    "upgrade_plan",
     "UserError",
     "ValuesError",
     "VersionError",
-    "assemble_chart",
-    "build_packages",
-    "load_profiles",
-    "merge_layers",
-    "package_chart",
-    "resolve",
     "write_build",
 ]

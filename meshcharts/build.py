@@ -1,5 +1,10 @@
 """Build every chart of the chosen profiles into packages, an index and build.json.
 
+Besides the packages, a build writes the values file of each environment for the package
+of its profile (``<profile>/values-<env>.yaml``, for ``helm install -f``). Values files are
+computed from values alone: each profile's charts are assembled once per build, whatever
+the number of environments.
+
 Everything is assembled and packaged in memory first; only when all of it succeeded is
 the output folder written, aside, and swapped in. A failed or killed build leaves the
 previous output as it was.
@@ -16,6 +21,7 @@ from pathlib import Path
 from meshcharts.assemble import ChartTree, assemble_chart
 from meshcharts.charts import ISTIO_VERSION, all_charts
 from meshcharts.coexist import check_coexistence
+from meshcharts.environments import EnvError, Environment, resolve_environment
 from meshcharts.errors import LintError
 from meshcharts.fsutil import staged_dir, write_files
 from meshcharts.layers import Resolution, resolve
@@ -26,8 +32,16 @@ from meshcharts.profiles import ProfileSet
 from meshcharts.repoindex import IndexEntry, index_yaml, timestamp
 from meshcharts.setvalues import SetArg
 from meshcharts.values import Layer
+from meshcharts.valuesfile import ValuesFile, values_file
 
-__all__ = ["BuiltPackage", "assemble_profile", "build_packages", "build_json", "write_build"]
+__all__ = [
+    "BuiltPackage",
+    "assemble_profile",
+    "build_json",
+    "build_packages",
+    "environment_values",
+    "write_build",
+]
 
 NAMESPACE = "istio-system"
 CANARY = "canary"
@@ -188,9 +202,87 @@ def _refuse_lint_errors(resolution: Resolution, allow: frozenset[str]) -> None:
         )
 
 
-def build_json(packages: Sequence[BuiltPackage]) -> str:
-    """build.json: every package with its digest, in build order."""
-    return json.dumps({"packages": [p.record() for p in packages]}, indent=2, sort_keys=True) + "\n"
+def environment_values(
+    profiles: ProfileSet,
+    environments: Sequence[Environment],
+    *,
+    names: Sequence[str],
+    version: str,
+    sets: Sequence[SetArg] = (),
+    allow: frozenset[str] = frozenset(),
+    required: bool = True,
+) -> list[ValuesFile]:
+    """The values files of ``environments`` for the packages of the profiles ``names``.
+
+    For each environment: ``<profile>/values-<env>.yaml`` for the ``istio`` chart (when the
+    profile builds it), and ``<profile>/values-<env>.<chart>.yaml`` for any other chart
+    whose values the environment changes. Each profile is resolved once; no chart is
+    assembled. The build's ``--set`` is part of the packages, and the last layer here.
+
+    Args:
+        profiles: the available profiles.
+        environments: the environments.
+        names: the profiles of this build.
+        version: the chart version, for the install command in each file's header.
+        sets: the build's ``--set`` arguments.
+        allow: lint rules whose errors do not stop the build.
+        required: an environment whose profile is not built is an error (else skipped).
+
+    Raises:
+        UserError: an environment's profile is not built (with ``required``) or unknown,
+            its values fail the chart's schema, or it has lint errors not allowed.
+    """
+    packaged: dict[str, Resolution] = {}
+    files: list[ValuesFile] = []
+    for env in environments:
+        if env.profile not in names:
+            if required:
+                raise EnvError(
+                    env.profile_where or str(env.path),
+                    f"profile {env.profile!r} is not part of this build (add --profile "
+                    f"{env.profile})",
+                )
+            continue
+        resolution = resolve_environment(profiles, env, sets=sets)
+        errors = lint_errors(lint(resolution), allow)
+        if errors:
+            rules = ", ".join(sorted({f.rule for f in errors}))
+            raise LintError(
+                f"environment {env.name!r} ({env.path})",
+                f"lint errors {rules} (see meshcharts lint --env {env.path}; "
+                "--allow RULE-ID builds anyway)",
+            )
+        if env.profile not in packaged:
+            packaged[env.profile] = resolve(profiles, env.profile, sets=sets)
+        base = packaged[env.profile]
+        for chart in resolution.charts:
+            file = values_file(
+                resolution,
+                base,
+                chart=chart,
+                environment=env.name,
+                trusted=True,
+                package=f"{env.profile}/{chart}-{version}.tgz",
+            )
+            if chart == "istio" or file.values:
+                files.append(file)
+    return files
+
+
+def build_json(packages: Sequence[BuiltPackage], values: Sequence[ValuesFile] = ()) -> str:
+    """build.json: every package with its digest, in build order, and every values file."""
+    record: dict[str, list[dict[str, str]]] = {"packages": [p.record() for p in packages]}
+    record["values"] = [
+        {
+            "environment": v.environment,
+            "profile": v.profile,
+            "chart": v.chart,
+            "path": v.path,
+            "sha256": hashlib.sha256(v.text.encode()).hexdigest(),
+        }
+        for v in values
+    ]
+    return json.dumps(record, indent=2, sort_keys=True) + "\n"
 
 
 def _index(packages: Sequence[BuiltPackage], prefix: str, stamp: str) -> str:
@@ -201,8 +293,10 @@ def _index(packages: Sequence[BuiltPackage], prefix: str, stamp: str) -> str:
     return index_yaml(entries, generated=stamp)
 
 
-def write_build(packages: Sequence[BuiltPackage], out: Path) -> None:
-    """Write packages, ``index.yaml`` files and ``build.json`` to ``out``, atomically.
+def write_build(
+    packages: Sequence[BuiltPackage], out: Path, values: Sequence[ValuesFile] = ()
+) -> None:
+    """Write packages, values files, ``index.yaml`` files and ``build.json`` to ``out``, atomically.
 
     ``out/index.yaml`` lists every package; ``out/<profile>/index.yaml`` is a repository
     of one profile, where every chart name and version is unique.
@@ -213,6 +307,7 @@ def write_build(packages: Sequence[BuiltPackage], out: Path) -> None:
     for profile in dict.fromkeys(p.profile for p in packages):
         own = [p for p in packages if p.profile == profile]
         files[f"{profile}/index.yaml"] = _index(own, f"{profile}/", stamp).encode()
-    files["build.json"] = build_json(packages).encode()
+    files.update({v.path: v.text.encode() for v in values})
+    files["build.json"] = build_json(packages, values).encode()
     with staged_dir(out) as staged:
         write_files(staged, files)

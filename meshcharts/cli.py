@@ -20,23 +20,34 @@ from meshcharts.build import (
     NAMESPACE,
     assemble_profile,
     build_packages,
+    environment_values,
     revision_namespace,
     revision_tree,
     write_build,
 )
 from meshcharts.charts import ISTIO_VERSION, all_charts
 from meshcharts.coexist import coexistence_collisions
+from meshcharts.environments import (
+    Environment,
+    builtin_environments_dir,
+    check_profile,
+    load_environment,
+    load_environments,
+    profile_resolution,
+    resolve_environment,
+)
 from meshcharts.errors import UserError
-from meshcharts.explain import format_explain
+from meshcharts.explain import format_explain, format_provenance, provenance_json
 from meshcharts.fsutil import staged_dir, write_files
-from meshcharts.golden import compare_golden, expected_golden, update_golden
+from meshcharts.golden import compare_golden, expected_golden, golden_base, update_golden
 from meshcharts.helm import find_helm
-from meshcharts.layers import resolve
+from meshcharts.layers import Resolution, resolve
 from meshcharts.lint import format_finding, lint, lint_errors
 from meshcharts.names import check_dns_label
 from meshcharts.plan import plan_json, plan_markdown, upgrade_plan
 from meshcharts.profiles import ProfileSet, load_profiles
 from meshcharts.setvalues import SetArg
+from meshcharts.valuesfile import provenance_keys, validate_values, values_file, write_atomic
 from meshcharts.yamltext import dump_values
 
 app = typer.Typer(
@@ -56,6 +67,13 @@ ProfileOpt = Annotated[
     typer.Option("--profile", "-p", help="Profile to build (repeatable; default: all built-ins)."),
 ]
 OneProfileOpt = Annotated[str, typer.Option("--profile", "-p", help="The profile.")]
+ProfileOrEnvOpt = Annotated[
+    str | None, typer.Option("--profile", "-p", help="The profile (or give --env).")
+]
+EnvFileOpt = Annotated[
+    Path | None,
+    typer.Option("--env", help="Environment file: its profile, values and inventory."),
+]
 SetOpt = Annotated[
     list[str] | None,
     typer.Option("--set", help="KEY=VALUE with Helm's syntax and typing (repeatable)."),
@@ -94,6 +112,38 @@ def _profiles(dirs: list[Path] | None) -> ProfileSet:
     return load_profiles(dirs or [])
 
 
+def _environment(env: Path | None, profile: str | None) -> tuple[Environment | None, str]:
+    """The environment of ``--env`` (if any) and the profile to use."""
+    if env is None:
+        if profile is None:
+            raise UserError("--profile", "missing (give --profile NAME or --env FILE)")
+        return None, profile
+    environment = load_environment(env)
+    if profile is not None and profile != environment.profile:
+        raise UserError(
+            f"--profile {profile}",
+            f"environment {environment.name!r} uses profile {environment.profile!r}",
+        )
+    return environment, environment.profile
+
+
+def _resolve(
+    available: ProfileSet, environment: Environment | None, profile: str, sets: list[SetArg]
+) -> Resolution:
+    if environment is None:
+        return resolve(available, profile, sets=sets)
+    return resolve_environment(available, environment, sets=sets)
+
+
+def _write(out: Path, text: str) -> None:
+    if out.is_dir():
+        raise UserError(f"--out {out}", "is a folder; give a file name")
+    try:
+        write_atomic(out, text)
+    except OSError as exc:
+        raise UserError(f"--out {out}", f"cannot be written: {exc.strerror or exc}") from None
+
+
 @app.command()
 @_user_errors
 def build(
@@ -114,73 +164,176 @@ def build(
         list[str] | None,
         typer.Option("--revision", help="Also build this canary revision (besides 'canary')."),
     ] = None,
+    env: Annotated[
+        Path | None,
+        typer.Option(
+            "--env",
+            help="Folder of environment files (or one file): write <profile>/values-<env>.yaml "
+            "for each (default: the built-in examples, for the profiles built).",
+        ),
+    ] = None,
 ) -> None:
-    """Build the charts of each profile into packages, index.yaml and build.json."""
+    """Build the charts of each profile into packages, values files, index.yaml and build.json."""
     available = _profiles(profiles)
-    names = profile or sorted(available.builtin)
+    if env is None:
+        environments = load_environments(builtin_environments_dir())
+    elif env.is_dir():
+        environments = load_environments(env)
+    else:
+        environments = [load_environment(env)]
+    names = profile or sorted(
+        {*available.builtin, *(e.profile for e in environments if env is not None)}
+    )
+    for environment in environments if env is not None else []:
+        check_profile(available, environment)
     sets = _sets(set_, set_string)
+    allowed = frozenset(allow or [])
     packages = build_packages(
         available,
         names,
         version=version,
         sets=sets,
-        allow=frozenset(allow or []),
+        allow=allowed,
         revisions=[CANARY, *(revision or [])],
     )
-    write_build(packages, out)
+    values_files = environment_values(
+        available,
+        environments,
+        names=names,
+        version=version,
+        sets=sets,
+        allow=allowed,
+        required=env is not None,
+    )
+    write_build(packages, out, values_files)
     for package in packages:
         typer.echo(f"{package.path}  sha256:{package.sha256}")
-    typer.echo(f"wrote {len(packages)} packages, index.yaml and build.json to {out}")
+    for file in values_files:
+        typer.echo(f"{file.path}  (environment {file.environment})")
+    typer.echo(
+        f"wrote {len(packages)} packages, {len(values_files)} values files, index.yaml and "
+        f"build.json to {out}"
+    )
 
 
 @app.command()
 @_user_errors
 def render(
-    profile: OneProfileOpt,
     out: Annotated[Path, typer.Option("--out", help="Folder for the unpacked charts.")],
+    profile: ProfileOrEnvOpt = None,
+    env: EnvFileOpt = None,
     version: Annotated[str, typer.Option("--version", help="Chart version.")] = ISTIO_VERSION,
     set_: SetOpt = None,
     set_string: SetStringOpt = None,
     profiles: ProfilesDirOpt = None,
 ) -> None:
-    """Write the unpacked chart trees of a profile to OUT/<chart>/."""
-    packages = build_packages(
-        _profiles(profiles), [profile], version=version, sets=_sets(set_, set_string)
+    """Write a profile's unpacked charts to OUT/<chart>/ (revisions: OUT/istio@<revision>/)."""
+    available = _profiles(profiles)
+    environment, name = _environment(env, profile)
+    sets = _sets(set_, set_string)
+    if environment is not None:
+        check_profile(available, environment)
+    packages = build_packages(available, [name], version=version, sets=sets)
+    files = (
+        environment_values(available, [environment], names=[name], version=version, sets=sets)
+        if environment is not None
+        else []
     )
+    folders = [golden_base(p).split("/", 1)[1] for p in packages]  # istio, istio@canary, ...
     with staged_dir(out) as staged:
-        for package in packages:
-            write_files(staged / package.tree.name, package.tree.files)
-    typer.echo(f"wrote {', '.join(p.tree.name for p in packages)} to {out}")
+        for folder, package in zip(folders, packages, strict=True):
+            write_files(staged / folder, package.tree.files)
+        write_files(staged, {f.path.split("/", 1)[1]: f.text.encode() for f in files})
+    written = folders + [f.path.split("/", 1)[1] for f in files]
+    typer.echo(f"wrote {', '.join(dict.fromkeys(written))} to {out}")
+
+
+class ExplainFormat(StrEnum):
+    """Output formats of ``meshcharts values --explain-all``."""
+
+    text = "text"
+    json = "json"
 
 
 @app.command()
 @_user_errors
 def values(
-    profile: OneProfileOpt,
+    profile: ProfileOrEnvOpt = None,
+    env: EnvFileOpt = None,
     set_: SetOpt = None,
     set_string: SetStringOpt = None,
     chart: Annotated[
-        str | None, typer.Option("--chart", help="Only the values this chart reads.")
+        str | None,
+        typer.Option("--chart", help="Only the values this chart reads (with --env: istio)."),
     ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write the values file here (atomically).")
+    ] = None,
+    full: Annotated[
+        bool,
+        typer.Option("--full", help="With --env: every value, not only what differs."),
+    ] = False,
     explain: Annotated[
         str | None, typer.Option("--explain", help="Show the layers that set KEY.")
     ] = None,
+    explain_all: Annotated[
+        bool, typer.Option("--explain-all", help="Show the layers behind every value.")
+    ] = False,
+    output: Annotated[
+        ExplainFormat, typer.Option("--format", help="--explain-all output: text or json.")
+    ] = ExplainFormat.text,
     profiles: ProfilesDirOpt = None,
 ) -> None:
-    """Print a profile's resolved values as YAML, or explain where a key's value came from."""
-    resolution = resolve(_profiles(profiles), profile, sets=_sets(set_, set_string))
+    """Print or write resolved values, an environment's values file, or their provenance.
+
+    With --env FILE: the values file for helm install -f of the chart (istio unless
+    --chart): only what differs from the packaged chart's values.yaml (--full: all),
+    validated against the chart's values.schema.json before anything is written.
+    """
+    available = _profiles(profiles)
+    environment, name = _environment(env, profile)
+    resolution = _resolve(available, environment, name, _sets(set_, set_string))
+    if chart is not None and chart not in resolution.charts:
+        raise UserError(
+            f"--chart {chart}",
+            f"not built by profile {name!r} (charts: {', '.join(resolution.charts)})",
+        )
     if explain is not None:
         typer.echo(format_explain(resolution.values, explain), nl=False)
         return
+    if explain_all:
+        tops = provenance_keys(resolution, chart) if chart is not None else None
+        dump = provenance_json if output is ExplainFormat.json else format_provenance
+        text = dump(resolution.values, tops)
+    elif environment is not None:
+        text = values_file(
+            resolution,
+            profile_resolution(available, environment.profile),
+            chart=chart or "istio",
+            environment=environment.name,
+            full=full,
+        ).text
+    else:
+        text = _profile_values(resolution, chart, validate=out is not None)
+    if out is None:
+        typer.echo(text, nl=False)
+        return
+    _write(out, text)
+    typer.echo(f"wrote {out}")
+
+
+def _profile_values(resolution: Resolution, chart: str | None, *, validate: bool) -> str:
+    """A profile's resolved values as YAML (one chart's part with ``chart``)."""
     tree = dict(resolution.values.values)
+    charts = [chart] if chart is not None else list(resolution.charts)
+    if validate:
+        for name in charts:
+            components = resolution.charts[name]
+            part = chart_values(all_charts()[name], components, tree)
+            validate_values(part, resolution.values, chart=name, components=components)
     if chart is not None:
-        if chart not in resolution.charts:
-            raise UserError(
-                f"--chart {chart}",
-                f"not built by profile {profile!r} (charts: {', '.join(resolution.charts)})",
-            )
         tree = chart_values(all_charts()[chart], resolution.charts[chart], tree)
-    typer.echo(dump_values(tree), nl=False)
+    return dump_values(tree)
 
 
 @app.command("profiles")
@@ -233,13 +386,16 @@ def check_coexist(
 @app.command("lint")
 @_user_errors
 def lint_command(
-    profile: OneProfileOpt,
+    profile: ProfileOrEnvOpt = None,
+    env: EnvFileOpt = None,
     set_: SetOpt = None,
     set_string: SetStringOpt = None,
     profiles: ProfilesDirOpt = None,
 ) -> None:
-    """Check a profile for the mistakes of early Istio rollouts (exit 1 on an error)."""
-    resolution = resolve(_profiles(profiles), profile, sets=_sets(set_, set_string))
+    """Check a profile (or an environment) for the mistakes of early Istio rollouts (exit 1)."""
+    available = _profiles(profiles)
+    environment, name = _environment(env, profile)
+    resolution = _resolve(available, environment, name, _sets(set_, set_string))
     findings = lint(resolution)
     for finding in findings:
         typer.echo(format_finding(finding))
@@ -257,7 +413,6 @@ class PlanFormat(StrEnum):
 @app.command()
 @_user_errors
 def plan(
-    profile: OneProfileOpt,
     from_version: Annotated[str, typer.Option("--from", help="Installed chart version.")],
     to_version: Annotated[str, typer.Option("--to", help="Chart version to upgrade to.")],
     revision: Annotated[str, typer.Option("--revision", help="Canary revision name.")] = "canary",
@@ -265,14 +420,90 @@ def plan(
         PlanFormat, typer.Option("--format", help="markdown or json.")
     ] = PlanFormat.markdown,
     charts: Annotated[str, typer.Option("--charts", help="Build output folder.")] = "charts_out",
+    profile: ProfileOrEnvOpt = None,
+    env: EnvFileOpt = None,
     profiles: ProfilesDirOpt = None,
 ) -> None:
-    """Print the staged canary upgrade plan from one chart version to another."""
-    _profiles(profiles).get(profile)
+    """Print the staged canary upgrade plan from one chart version to another.
+
+    With --env FILE the canary is installed with the environment's values file, as
+    meshcharts build writes it: CHARTS/<profile>/values-<env>.yaml.
+    """
+    environment, name = _environment(env, profile)
+    _profiles(profiles).get(name)
     steps = upgrade_plan(
-        profile, from_version=from_version, to_version=to_version, revision=revision, charts=charts
+        name,
+        from_version=from_version,
+        to_version=to_version,
+        revision=revision,
+        charts=charts,
+        values_file=f"{charts}/{name}/values-{environment.name}.yaml" if environment else "",
     )
     typer.echo(plan_json(steps) if output is PlanFormat.json else plan_markdown(steps), nl=False)
+
+
+class DiffFormat(StrEnum):
+    """Output formats of ``meshcharts diff``."""
+
+    text = "text"
+    json = "json"
+
+
+@app.command("diff")
+@_user_errors
+def diff_command(
+    packages: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Two built chart packages (.tgz) to compare.", show_default=False),
+    ] = None,
+    env: Annotated[
+        list[Path] | None, typer.Option("--env", help="Environment file to compare (repeatable).")
+    ] = None,
+    profile: Annotated[
+        list[str] | None, typer.Option("--profile", "-p", help="Profile to compare (repeatable).")
+    ] = None,
+    version: Annotated[str, typer.Option("--version", help="Chart version.")] = ISTIO_VERSION,
+    output: Annotated[DiffFormat, typer.Option("--format", help="text or json.")] = DiffFormat.text,
+    profiles: ProfilesDirOpt = None,
+) -> None:
+    """Compare two environments, profiles or packages: values with provenance, then objects.
+
+    The two sides are every --env, then every --profile (in that order), or two .tgz
+    packages. Exit 0 when they are equal, 1 when they differ.
+    """
+    from meshcharts.diff import (
+        Side,
+        diff_json,
+        diff_resolutions,
+        format_diff,
+        package_side,
+        resolution_side,
+    )
+    from meshcharts.environments import load_environment, resolve_environment
+
+    envs, names, archives = env or [], profile or [], packages or []
+    if (archives and (envs or names)) or len(envs) + len(names) + len(archives) != 2:
+        raise UserError(
+            "meshcharts diff", "give two sides: two of --env/--profile, or two .tgz packages"
+        )
+    sides: list[Side] = []
+    if archives:
+        same = archives[0].name == archives[1].name
+        sides = [package_side(path, label=str(path) if same else path.name) for path in archives]
+    available = _profiles(profiles)
+    loaded = [load_environment(path) for path in envs]
+    same = len(loaded) == 2 and loaded[0].name == loaded[1].name
+    for environment in loaded:
+        label = f"env {environment.path if same else environment.name}"
+        resolution = resolve_environment(available, environment)
+        sides.append(resolution_side(resolution, label=label, version=version))
+    for name in names:
+        resolution = resolve(available, name)
+        sides.append(resolution_side(resolution, label=f"profile {name}", version=version))
+    report = diff_resolutions(sides[0], sides[1])
+    typer.echo(diff_json(report) if output is DiffFormat.json else format_diff(report), nl=False)
+    if not report.equal:
+        raise typer.Exit(1)
 
 
 def _golden_build() -> tuple[dict[str, bytes], Path]:

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+from meshcharts.mergerules import MergeRules
+
 __all__ = ["ChartDef", "Component", "JsonSchema", "KeyPath", "Values"]
 
 Values = Mapping[str, Any]
@@ -44,6 +46,9 @@ class Component:
         global_defaults: values the component adds under ``global`` when compiled in.
         global_docs: dotted path below ``global`` -> description, for those values.
         global_schema: dotted path below ``global`` -> JSON schema override.
+        merge_keys: dotted path below ``name`` of a list of named items -> the item key
+            they merge by across layers (``{"*.ports": "name"}``; ``*`` matches any map
+            key, ``[]`` any item, "" is the component's own list); other lists replace.
     """
 
     name: str
@@ -57,6 +62,7 @@ class Component:
     global_defaults: Values = field(default_factory=_empty)
     global_docs: Mapping[str, str] = field(default_factory=_empty)
     global_schema: Mapping[str, JsonSchema] = field(default_factory=_empty)
+    merge_keys: Mapping[str, str] = field(default_factory=_empty)
 
     @property
     def templates(self) -> str:
@@ -81,6 +87,8 @@ class ChartDef:
         values: top-level values of the chart itself (e.g. ``revision``), always present.
         values_docs: top-level key -> description.
         values_schema: top-level key -> JSON schema override.
+        merge_keys: dotted path from the top of the values of a list of named items (one of
+            the chart's own values) -> the item key they merge by across layers.
     """
 
     name: str
@@ -94,6 +102,15 @@ class ChartDef:
     values: Values = field(default_factory=_empty)
     values_docs: Mapping[str, str] = field(default_factory=_empty)
     values_schema: Mapping[str, JsonSchema] = field(default_factory=_empty)
+    merge_keys: Mapping[str, str] = field(default_factory=_empty)
+
+    def merge_rules(self, components: tuple[Component, ...]) -> MergeRules:
+        """The declared keyed-list merges of the chart with ``components`` compiled in."""
+        tables: list[tuple[KeyPath, Mapping[str, str], str]] = [
+            ((), self.merge_keys, f"chart {self.name}")
+        ]
+        tables += [((c.name,), c.merge_keys, f"component {c.name}") for c in components]
+        return MergeRules.declared(tables)
 
     def defaults(self, components: tuple[Component, ...]) -> dict[str, Any]:
         """The chart's default values with ``components`` compiled in."""

@@ -73,6 +73,12 @@ class _Context:
     charts: str
     workload_ns: str
     service: str
+    values_file: str = ""
+
+    @property
+    def values_flag(self) -> str:
+        """`` -f <values file>`` of an environment, or nothing."""
+        return f" -f {self.values_file}" if self.values_file else ""
 
     @property
     def canary_version(self) -> str:
@@ -148,7 +154,7 @@ def _canary_control_plane(c: _Context) -> PlanStep:
         ),
         (
             f"helm install istio-{c.revision} {c.package('istio', c.canary_version)} "
-            f"--namespace {c.canary_ns} --create-namespace --devel",
+            f"--namespace {c.canary_ns} --create-namespace --devel{c.values_flag}",
         ),
         (
             f"kubectl --namespace {c.canary_ns} rollout status deployment/istio-pilot-{c.revision}",
@@ -286,8 +292,13 @@ def upgrade_plan(
     charts: str = "charts_out",
     workload_namespace: str = "<non-critical namespace>",
     service: str = "<service>",
+    values_file: str = "",
 ) -> Plan:
     """The staged plan to move ``profile`` from ``from_version`` to ``to_version``.
+
+    With ``values_file`` (an environment's values file, ``meshcharts build`` writes it
+    beside the packages) the canary control plane is installed with ``-f values_file``;
+    later upgrades keep its values with ``--reuse-values``.
 
     Raises:
         VersionError: a version is not strict SemVer 2, or ``to`` is not newer than ``from``.
@@ -308,6 +319,7 @@ def upgrade_plan(
         charts,
         workload_namespace,
         service,
+        values_file,
     )
     steps = tuple(step(context) for step in _STEPS)
     return Plan(profile, from_version, to_version, revision, ns, context.canary_ns, steps)

@@ -155,7 +155,13 @@ def test_profiles_lists_descriptions() -> None:
 def test_render_writes_unpacked_trees(tmp_path: Path) -> None:
     code, _, _ = invoke("render", "--profile", "default", "--out", str(tmp_path / "r"))
     assert code == 0
-    assert sorted(p.name for p in (tmp_path / "r").iterdir()) == ["istio", "istio-init"]
+    assert sorted(p.name for p in (tmp_path / "r").iterdir()) == [
+        "istio",
+        "istio-init",
+        "istio@canary",
+    ]
+    assert b"revision: canary" in (tmp_path / "r" / "istio@canary" / "values.yaml").read_bytes()
+    assert b'revision: ""' in (tmp_path / "r" / "istio" / "values.yaml").read_bytes()
     for chart in ("istio", "istio-init"):
         for name in (
             "Chart.yaml",

@@ -325,6 +325,7 @@ GRAFANA = Component(
     defaults=_GRAFANA_DEFAULTS,
     docs=_GRAFANA_DOCS,
     schema=_GRAFANA_SCHEMA,
+    merge_keys={"datasources": "name", "dashboardProviders": "name"},
 )
 """Grafana, with Prometheus as its data source."""
 

@@ -522,5 +522,11 @@ GATEWAYS = Component(
     schema=_SCHEMA,
     global_defaults=_GLOBAL_DEFAULTS,
     global_docs=_GLOBAL_DOCS,
+    merge_keys={
+        "*.ports": "name",
+        "*.meshExpansionPorts": "name",
+        "*.secretVolumes": "name",
+        "*.gatewayResources": "name",
+    },
 )
 """The ``gateways`` component of the ``istio`` chart."""

@@ -260,6 +260,7 @@ ISTIO_CHART = ChartDef(
     values=CONTROL_PLANE_VALUES,
     values_docs=CONTROL_PLANE_DOCS,
     values_schema=CONTROL_PLANE_SCHEMA,
+    merge_keys={"mesh.namespaces": "name"},
     components=(
         PILOT,
         SECURITY,

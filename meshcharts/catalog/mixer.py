@@ -375,5 +375,6 @@ MIXER = Component(
     defaults=_DEFAULTS,
     docs=_DOCS,
     schema=_SCHEMA,
+    merge_keys={"policy.rateLimits": "name"},
 )
 """The Mixer component of the ``istio`` chart."""

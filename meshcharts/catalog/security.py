@@ -305,5 +305,6 @@ SECURITY = Component(
     global_defaults=_GLOBAL_DEFAULTS,
     global_docs=_GLOBAL_DOCS,
     global_schema=_GLOBAL_SCHEMA,
+    merge_keys={"jwt": "name", "rbac.roles": "name", "rbac.bindings": "name"},
 )
 """Citadel, mesh-wide mTLS (``global.mtls.mode``), JWT policies and Istio RBAC."""

@@ -135,5 +135,6 @@ TRAFFIC_POLICIES = Component(
         "": {"type": "array", "items": TRAFFIC_POLICY_SCHEMA},
         "[]": TRAFFIC_POLICY_SCHEMA,
     },
+    merge_keys={"": "name"},
 )
 """The ``trafficPolicies`` list component (empty by default: renders nothing)."""
