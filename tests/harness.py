@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +50,15 @@ def one(docs: list[dict[str, Any]], kind: str, name: str) -> dict[str, Any]:
     """The single rendered object of ``kind`` named ``name``."""
     (doc,) = [d for d in docs if d["kind"] == kind and d["metadata"]["name"] == name]
     return doc
+
+
+def workload_containers(docs: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """Every container, init containers first, of the Deployments and DaemonSets in ``docs``."""
+    for doc in docs:
+        if doc["kind"] in ("Deployment", "DaemonSet"):
+            spec = doc["spec"]["template"]["spec"]
+            yield from spec.get("initContainers", [])
+            yield from spec["containers"]
 
 
 def identities(docs: list[dict[str, Any]]) -> set[tuple[str, str]]:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,7 @@ import pytest
 import yaml
 from harness import assemble_components, identities, render_tree
 from harness import one as _one
+from harness import workload_containers as _containers
 from harness import write_tree as _write
 from test_component_nodeagent import injected_pod
 from tools import HELM3, HELM4, MESH_CUSTOM_GROUPS, helm_binaries, run_helm, validate_k8s
@@ -372,14 +372,6 @@ def test_schema_rejects_bad_remote_values(tmp_path: Path, setting: str) -> None:
 
 
 # --- (7) requests and limits -----------------------------------------------------------------
-
-
-def _containers(docs: Docs) -> Iterator[dict[str, Any]]:
-    for doc in docs:
-        if doc["kind"] in ("Deployment", "DaemonSet"):
-            spec = doc["spec"]["template"]["spec"]
-            yield from spec.get("initContainers", [])
-            yield from spec["containers"]
 
 
 @pytest.mark.parametrize("scenario", sorted(SCENARIOS))
