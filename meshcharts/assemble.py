@@ -14,6 +14,7 @@ import jsonschema
 
 from meshcharts.components import ChartDef, Component
 from meshcharts.errors import ValuesError
+from meshcharts.provenance import generator_version, values_digest
 from meshcharts.readme import chart_readme
 from meshcharts.schema import infer_schema, schema_json
 from meshcharts.templating import is_j2, render_j2, strip_j2, template_files
@@ -126,6 +127,7 @@ def assemble_chart(
     app_version: str,
     annotations: Mapping[str, str] | None = None,
     required: Mapping[str, str] | None = None,
+    source_commit: str = "unknown",
 ) -> ChartTree:
     """Assemble one chart of a profile.
 
@@ -138,6 +140,10 @@ def assemble_chart(
         app_version: the Istio version the chart deploys.
         annotations: extra Chart.yaml annotations.
         required: values a user must set at install (dotted key -> example).
+        source_commit: the commit the build ran from (``meshcharts.io/source-commit``).
+
+    Chart.yaml records the build inputs as annotations (see :mod:`meshcharts.provenance`):
+    generator version, profile, values digest and source commit.
 
     Raises:
         ValuesError: the values do not satisfy the chart's schema.
@@ -164,7 +170,13 @@ def assemble_chart(
         "home": HOME,
         "icon": ICON,
         "sources": list(SOURCES),
-        "annotations": {"meshcharts.io/profile": profile, **(annotations or {})},
+        "annotations": {
+            "meshcharts.io/generator-version": generator_version(),
+            "meshcharts.io/profile": profile,
+            "meshcharts.io/source-commit": source_commit,
+            "meshcharts.io/values-digest": values_digest(values),
+            **(annotations or {}),
+        },
     }
     header = (
         f"Default values for {chart.name} {version}, profile {profile}.\n"

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +29,7 @@ from meshcharts.lint import lint, lint_errors
 from meshcharts.names import check_dns_label, check_version, revision_version
 from meshcharts.package import archive_name, package_chart, source_date_epoch
 from meshcharts.profiles import ProfileSet
+from meshcharts.provenance import source_commit as current_source_commit
 from meshcharts.repoindex import IndexEntry, index_yaml, timestamp
 from meshcharts.setvalues import SetArg
 from meshcharts.values import Layer
@@ -75,9 +76,9 @@ class BuiltPackage:
         """The hex sha256 digest of the package."""
         return hashlib.sha256(self.data).hexdigest()
 
-    def record(self) -> dict[str, str]:
-        """The package's entry in build.json."""
-        return {
+    def record(self, *, signed: bool = False) -> dict[str, str]:
+        """The package's entry in build.json (``provenance``: the .prov path, if signed)."""
+        record = {
             "profile": self.profile,
             "chart": self.tree.name,
             "version": self.tree.version,
@@ -87,9 +88,14 @@ class BuiltPackage:
             "path": self.path,
             "sha256": self.sha256,
         }
+        if signed:
+            record["provenance"] = f"{self.path}.prov"
+        return record
 
 
-def assemble_profile(resolution: Resolution, *, version: str) -> list[ChartTree]:
+def assemble_profile(
+    resolution: Resolution, *, version: str, source_commit: str = "unknown"
+) -> list[ChartTree]:
     """Assemble every chart of a resolved profile, in install order."""
     return [
         assemble_chart(
@@ -100,6 +106,7 @@ def assemble_profile(resolution: Resolution, *, version: str) -> list[ChartTree]
             version=version,
             app_version=ISTIO_VERSION,
             required=resolution.required,
+            source_commit=source_commit,
         )
         for chart, components in resolution.charts.items()
     ]
@@ -113,6 +120,7 @@ def build_packages(
     sets: Sequence[SetArg] = (),
     allow: frozenset[str] = frozenset(),
     revisions: Sequence[str] = (CANARY,),
+    source_commit: str | None = None,
 ) -> list[BuiltPackage]:
     """Resolve, lint, assemble and package the charts of ``names``, all in memory.
 
@@ -128,6 +136,8 @@ def build_packages(
         sets: ``--set`` arguments, the last layer.
         allow: lint rules whose errors do not stop the build.
         revisions: the canary revisions to build (DNS-1123 labels).
+        source_commit: recorded as ``meshcharts.io/source-commit`` (None: ``$SOURCE_COMMIT``,
+            else the git HEAD of the current folder, else ``unknown``).
 
     Raises:
         UserError: a bad version, profile, revision, ``--set`` or value, a lint error, or
@@ -137,16 +147,19 @@ def build_packages(
     for revision in revisions:
         check_dns_label(revision, what="revision")
     mtime = source_date_epoch()
+    commit = current_source_commit() if source_commit is None else source_commit
     packages: list[BuiltPackage] = []
     for name in names:
         resolution = resolve(profiles, name, sets=sets)
         _refuse_lint_errors(resolution, allow)
-        stable = assemble_profile(resolution, version=version)
+        stable = assemble_profile(resolution, version=version, source_commit=commit)
         packages += [BuiltPackage(name, tree, package_chart(tree, mtime=mtime)) for tree in stable]
         if "istio" not in resolution.charts:
             continue
         for revision in dict.fromkeys(revisions):
-            canary = revision_tree(profiles, name, revision, version=version, sets=sets)
+            canary = revision_tree(
+                profiles, name, revision, version=version, sets=sets, source_commit=commit
+            )
             check_coexistence(
                 _istio(stable),
                 canary,
@@ -170,7 +183,13 @@ def revision_namespace(revision: str) -> str:
 
 
 def revision_tree(
-    profiles: ProfileSet, name: str, revision: str, *, version: str, sets: Sequence[SetArg] = ()
+    profiles: ProfileSet,
+    name: str,
+    revision: str,
+    *,
+    version: str,
+    sets: Sequence[SetArg] = (),
+    source_commit: str = "unknown",
 ) -> ChartTree:
     """The ``istio`` chart of profile ``name`` as the control plane of ``revision``.
 
@@ -188,6 +207,7 @@ def revision_tree(
         version=revision_version(version, revision),
         app_version=ISTIO_VERSION,
         required=resolution.required,
+        source_commit=source_commit,
     )
 
 
@@ -269,9 +289,18 @@ def environment_values(
     return files
 
 
-def build_json(packages: Sequence[BuiltPackage], values: Sequence[ValuesFile] = ()) -> str:
-    """build.json: every package with its digest, in build order, and every values file."""
-    record: dict[str, list[dict[str, str]]] = {"packages": [p.record() for p in packages]}
+def build_json(
+    packages: Sequence[BuiltPackage],
+    values: Sequence[ValuesFile] = (),
+    signed: frozenset[str] = frozenset(),
+) -> str:
+    """build.json: every package with its digest, in build order, and every values file.
+
+    A package whose path is in ``signed`` lists its ``.prov`` file as ``provenance``.
+    """
+    record: dict[str, list[dict[str, str]]] = {
+        "packages": [p.record(signed=p.path in signed) for p in packages]
+    }
     record["values"] = [
         {
             "environment": v.environment,
@@ -294,13 +323,19 @@ def _index(packages: Sequence[BuiltPackage], prefix: str, stamp: str) -> str:
 
 
 def write_build(
-    packages: Sequence[BuiltPackage], out: Path, values: Sequence[ValuesFile] = ()
+    packages: Sequence[BuiltPackage],
+    out: Path,
+    values: Sequence[ValuesFile] = (),
+    provenance: Mapping[str, bytes] | None = None,
 ) -> None:
     """Write packages, values files, ``index.yaml`` files and ``build.json`` to ``out``, atomically.
 
     ``out/index.yaml`` lists every package; ``out/<profile>/index.yaml`` is a repository
-    of one profile, where every chart name and version is unique.
+    of one profile, where every chart name and version is unique. ``provenance`` maps a
+    package path to its signed ``.prov`` file, written as ``<package>.prov`` (not
+    byte-reproducible: signatures carry their creation time).
     """
+    provenance = provenance or {}
     stamp = timestamp(source_date_epoch())
     files = {p.path: p.data for p in packages}
     files["index.yaml"] = _index(packages, "", stamp).encode()
@@ -308,6 +343,7 @@ def write_build(
         own = [p for p in packages if p.profile == profile]
         files[f"{profile}/index.yaml"] = _index(own, f"{profile}/", stamp).encode()
     files.update({v.path: v.text.encode() for v in values})
-    files["build.json"] = build_json(packages, values).encode()
+    files.update({f"{path}.prov": data for path, data in provenance.items()})
+    files["build.json"] = build_json(packages, values, frozenset(provenance)).encode()
     with staged_dir(out) as staged:
         write_files(staged, files)

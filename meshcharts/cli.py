@@ -149,8 +149,13 @@ def _write(out: Path, text: str) -> None:
 def build(
     profile: ProfileOpt = None,
     version: Annotated[
-        str, typer.Option("--version", help="Chart version (strict SemVer 2).")
-    ] = ISTIO_VERSION,
+        str | None,
+        typer.Option(
+            "--version",
+            help="Chart version (strict SemVer 2; default: [chart] version of ./meshcharts.toml, "
+            "else the built-in version).",
+        ),
+    ] = None,
     set_: SetOpt = None,
     set_string: SetStringOpt = None,
     out: Annotated[Path, typer.Option("--out", help="Output folder, replaced atomically.")] = Path(
@@ -172,8 +177,30 @@ def build(
             "for each (default: the built-in examples, for the profiles built).",
         ),
     ] = None,
+    previous: Annotated[
+        Path | None,
+        typer.Option(
+            "--previous",
+            help="An earlier build output: release-diff each package against it and refuse "
+            "breaking changes.",
+        ),
+    ] = None,
+    allow_breaking: Annotated[
+        bool, typer.Option("--allow-breaking", help="Build despite breaking changes.")
+    ] = False,
+    sign: Annotated[
+        str | None,
+        typer.Option("--sign", help="Sign each package with this gpg key: write <package>.prov."),
+    ] = None,
+    keyring: Annotated[
+        Path | None,
+        typer.Option("--keyring", help="GnuPG home folder or secret keyring file for --sign."),
+    ] = None,
 ) -> None:
     """Build the charts of each profile into packages, values files, index.yaml and build.json."""
+    from meshcharts.versioning import project_version
+
+    version = version or project_version(Path.cwd()) or ISTIO_VERSION
     available = _profiles(profiles)
     if env is None:
         environments = load_environments(builtin_environments_dir())
@@ -205,7 +232,10 @@ def build(
         allow=allowed,
         required=env is not None,
     )
-    write_build(packages, out, values_files)
+    if previous is not None:
+        _check_previous(packages, previous, allow_breaking=allow_breaking)
+    provenance = _sign_packages(packages, sign, keyring) if sign else {}
+    write_build(packages, out, values_files, provenance=provenance)
     for package in packages:
         typer.echo(f"{package.path}  sha256:{package.sha256}")
     for file in values_files:
@@ -506,9 +536,176 @@ def diff_command(
         raise typer.Exit(1)
 
 
+class BumpPart(StrEnum):
+    """Which part of the version ``meshcharts version bump`` raises."""
+
+    major = "major"
+    minor = "minor"
+    patch = "patch"
+    prerelease = "prerelease"
+
+
+version_app = typer.Typer(help="Show or bump the project's chart version.", no_args_is_help=True)
+app.add_typer(version_app, name="version")
+
+
+@version_app.command("show")
+@_user_errors
+def version_show() -> None:
+    """Print the chart version that meshcharts build uses here."""
+    from meshcharts.versioning import project_version
+
+    typer.echo(project_version(Path.cwd()) or ISTIO_VERSION)
+
+
+@version_app.command("bump")
+@_user_errors
+def version_bump(
+    part: Annotated[BumpPart, typer.Argument(help="major, minor, patch or prerelease.")],
+    pre: Annotated[
+        str, typer.Option("--pre", help="Pre-release identifier for 'prerelease'.")
+    ] = "rc",
+) -> None:
+    """Bump [chart] version in ./meshcharts.toml (created from the built-in version if missing)."""
+    from meshcharts.versioning import bump, project_version, write_project_version
+
+    old = project_version(Path.cwd()) or ISTIO_VERSION
+    new = bump(old, part.value, pre)
+    path = write_project_version(Path.cwd(), new)
+    typer.echo(f"{old} -> {new} ({path.name})")
+
+
+@app.command()
+@_user_errors
+def publish(
+    from_: Annotated[Path, typer.Option("--from", help="A build output folder (build.json).")],
+    to: Annotated[
+        str, typer.Option("--to", help="A chart-repository folder or oci://HOST[:PORT]/PATH.")
+    ],
+    profile: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--profile",
+            "-p",
+            help="Publish only this profile, straight into TARGET (repeatable; default: every "
+            "profile, each into TARGET/<profile>).",
+        ),
+    ] = None,
+    plain_http: Annotated[
+        bool, typer.Option("--plain-http", help="Talk HTTP, not HTTPS, to the registry.")
+    ] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace a different package of the same version.")
+    ] = False,
+) -> None:
+    """Publish a build to a chart-repository folder or an OCI registry (idempotent)."""
+    from meshcharts.publish import publish as publish_build
+
+    results = publish_build(from_, to, profiles=profile or [], plain_http=plain_http, force=force)
+    for result in results:
+        typer.echo(f"{result.action:9}  {result.package.path}  ->  {result.where}")
+    changed = sum(r.action != "unchanged" for r in results)
+    typer.echo(f"published {changed} packages, {len(results) - changed} unchanged, to {to}")
+
+
+class ReleaseDiffFormat(StrEnum):
+    """Output formats of ``meshcharts release-diff``."""
+
+    text = "text"
+    json = "json"
+
+
+@app.command("release-diff")
+@_user_errors
+def release_diff_command(
+    old: Annotated[Path, typer.Argument(help="The released package (.tgz).", show_default=False)],
+    new: Annotated[Path, typer.Argument(help="The package to upgrade to.", show_default=False)],
+    env: Annotated[
+        Path | None,
+        typer.Option("--env", help="Environment file: apply its values file to both."),
+    ] = None,
+    output: Annotated[
+        ReleaseDiffFormat, typer.Option("--format", help="text or json.")
+    ] = ReleaseDiffFormat.text,
+    allow_breaking: Annotated[
+        bool, typer.Option("--allow-breaking", help="Exit 0 even with breaking changes.")
+    ] = False,
+    profiles: ProfilesDirOpt = None,
+) -> None:
+    """Classify every change from OLD to NEW for helm upgrade: breaking, disruptive or safe.
+
+    Exit 1 when a change is breaking (unless --allow-breaking), else 0.
+    """
+    from meshcharts.diff import load_package
+    from meshcharts.releasediff import (
+        environment_overlays,
+        format_release_diff,
+        release_diff,
+        release_diff_json,
+    )
+
+    overlays = None
+    if env is not None:
+        environment = load_environment(env)
+        available = _profiles(profiles)
+        check_profile(available, environment)
+        charts = [load_package(old).name, load_package(new).name]
+        overlays = environment_overlays(available, environment, list(dict.fromkeys(charts)))
+    report = release_diff(old, new, overlays=overlays)
+    if output is ReleaseDiffFormat.json:
+        typer.echo(release_diff_json(report), nl=False)
+    else:
+        typer.echo(format_release_diff(report), nl=False)
+    if report.breaking and not allow_breaking:
+        raise typer.Exit(1)
+
+
+def _check_previous(packages: list[Any], previous: Path, *, allow_breaking: bool) -> None:
+    """Release-diff each package against ``previous``; refuse breaking changes."""
+    from meshcharts.releasediff import compare_build, format_release_diff
+
+    keys = [(p.profile, p.tree.name, p.revision, p.path, p.data) for p in packages]
+    breaking: list[str] = []
+    for result in compare_build(keys, previous):
+        if result.report is None:
+            typer.echo(f"{result.path}: new (no package of this profile/chart/revision before)")
+            continue
+        counts = ", ".join(f"{s} {len(result.report.of(s))}" for s in ("breaking", "disruptive"))
+        typer.echo(f"{result.path}: against {result.previous}: {counts}")
+        if result.report.breaking:
+            breaking.append(result.path)
+            typer.echo(format_release_diff(result.report), nl=False, err=True)
+    if breaking and not allow_breaking:
+        raise UserError(
+            f"--previous {previous}",
+            f"breaking changes for helm upgrade in {', '.join(breaking)} "
+            "(see meshcharts release-diff; --allow-breaking builds anyway)",
+        )
+
+
+def _sign_packages(packages: list[Any], key: str, keyring: Path | None) -> dict[str, bytes]:
+    """The ``.prov`` file of each package, by package path."""
+    from meshcharts.package import archive_name
+    from meshcharts.provenance import sign_package
+
+    return {
+        p.path: sign_package(
+            p.tree.metadata, archive_name(p.tree), p.data, key=key, keyring=keyring
+        )
+        for p in packages
+    }
+
+
 def _golden_build() -> tuple[dict[str, bytes], Path]:
     available = load_profiles()
-    packages = build_packages(available, sorted(available.builtin), version=ISTIO_VERSION)
+    from meshcharts.provenance import GOLDEN_SOURCE_COMMIT
+
+    packages = build_packages(
+        available,
+        sorted(available.builtin),
+        version=ISTIO_VERSION,
+        source_commit=GOLDEN_SOURCE_COMMIT,
+    )
     helm = find_helm()
     return expected_golden(packages, helm), helm
 

@@ -5,7 +5,8 @@
 #
 # 1. creates .venv if missing and installs the project with its test extra (only when
 #    pyproject.toml changed since the last install),
-# 2. provisions the real Helm 3 and Helm 4 binaries (cached; see scripts/provision_helm.py)
+# 2. installs gnupg and docker-registry with apt-get when missing (Debian 12, as root),
+#    provisions the real Helm 3 and Helm 4 binaries (cached; see scripts/provision_helm.py)
 #    and exports MESHCHARTS_HELM3 / MESHCHARTS_HELM4 (pre-set values are kept),
 # 3. runs ruff check, ruff format --check, mypy and pytest (extra arguments go to pytest).
 # Every check runs even if an earlier one failed; the exit status is nonzero if any failed.
@@ -35,6 +36,20 @@ want="$("$VPY" -c 'import hashlib, sys; print(hashlib.sha256(open("pyproject.tom
 if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]]; then
     "$VPY" -m pip install -q --disable-pip-version-check -e '.[test]'
     echo "$want" > "$stamp"
+fi
+
+# gpg signs provenance files (meshcharts build --sign; tests/test_provenance.py).
+if ! command -v gpg >/dev/null 2>&1; then
+    echo "test.sh: installing gnupg" >&2
+    apt-get -qq update && apt-get -qq install -y gnupg=2.2.40-1.1+deb12u2 >/dev/null
+fi
+
+# The OCI registry the publish tests start on 127.0.0.1 (tests/registry.py): Debian's
+# docker-registry, the CNCF Distribution registry.
+if ! command -v docker-registry >/dev/null 2>&1 && [[ ! -x /usr/bin/docker-registry ]]; then
+    echo "test.sh: installing docker-registry" >&2
+    apt-get -qq update && DEBIAN_FRONTEND=noninteractive apt-get -qq install -y \
+        docker-registry=2.8.2+ds1-1 >/dev/null
 fi
 
 if [[ -z "${MESHCHARTS_HELM3:-}" || -z "${MESHCHARTS_HELM4:-}" ]]; then

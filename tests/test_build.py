@@ -23,10 +23,12 @@ def _run_build(out: Path, *, env: dict[str, str] | None = None, umask: int | Non
         f"sys.argv = ['meshcharts', 'build', '--out', {str(out)!r}]\n"
         "main()\n"
     )
+    # The source commit is a build input; pin it so that a commit made meanwhile cannot count.
+    pinned = {"SOURCE_COMMIT": "1" * 40}
     subprocess.run(
         [sys.executable, "-c", script],
         check=True,
-        env={**os.environ, **(env or {})},
+        env={**os.environ, **pinned, **(env or {})},
         capture_output=True,
     )
 

@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from meshcharts import build_packages, load_profiles
 from meshcharts.cli import app
 from meshcharts.golden import compare_golden, expected_golden, golden_base
+from meshcharts.provenance import GOLDEN_SOURCE_COMMIT
 
 GOLDEN = Path(__file__).resolve().parent.parent / "golden"
 
@@ -20,14 +21,19 @@ GOLDEN = Path(__file__).resolve().parent.parent / "golden"
 @functools.cache
 def _expected() -> dict[str, bytes]:
     profiles = load_profiles()
-    packages = build_packages(profiles, sorted(profiles.builtin), version="1.0.6")
+    packages = build_packages(
+        profiles, sorted(profiles.builtin), version="1.0.6", source_commit=GOLDEN_SOURCE_COMMIT
+    )
     return expected_golden(packages, helm_binaries()[HELM4])
 
 
 def _cases() -> list[str]:
     profiles = load_profiles()
     return [
-        golden_base(p) for p in build_packages(profiles, sorted(profiles.builtin), version="1.0.6")
+        golden_base(p)
+        for p in build_packages(
+            profiles, sorted(profiles.builtin), version="1.0.6", source_commit=GOLDEN_SOURCE_COMMIT
+        )
     ]
 
 

@@ -1,0 +1,87 @@
+"""The project's chart version, kept in ``meshcharts.toml`` (``[chart] version = "X.Y.Z"``)."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+import semver
+
+from meshcharts.errors import UserError, VersionError
+from meshcharts.names import check_version
+
+__all__ = ["PROJECT_FILE", "bump", "project_version", "write_project_version"]
+
+PROJECT_FILE = "meshcharts.toml"
+PARTS = ("major", "minor", "patch", "prerelease")
+_VERSION_LINE = re.compile(r'^(\s*version\s*=\s*)"[^"\n]*"', re.MULTILINE)
+
+
+def project_version(folder: Path) -> str | None:
+    """The ``[chart] version`` of ``folder/meshcharts.toml``, or None without that file."""
+    path = folder / PROJECT_FILE
+    if not path.is_file():
+        return None
+    try:
+        data = tomllib.loads(path.read_text())
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise UserError(str(path), f"cannot be read: {exc}") from None
+    version = data.get("chart", {}).get("version")
+    if not isinstance(version, str):
+        raise UserError(str(path), 'has no [chart] version = "X.Y.Z"')
+    check_version(version)
+    return version
+
+
+def bump(version: str, part: str, pre: str = "rc") -> str:
+    """The next version after ``version`` (SemVer 2; build metadata is dropped).
+
+    A pre-release is followed by its own release when that is what ``part`` asks for:
+    ``2.0.0-rc.1`` bumps (major) to ``2.0.0``, ``1.3.0-rc.1`` (minor) to ``1.3.0``,
+    ``1.2.4-rc.1`` (patch) to ``1.2.4``. ``prerelease`` bumps ``1.2.3`` to
+    ``1.2.4-<pre>.0`` and ``1.2.4-<pre>.0`` to ``1.2.4-<pre>.1``; another ``--pre``
+    restarts at ``1.2.4-<other>.0``.
+    """
+    check_version(version)
+    v = semver.Version.parse(version)
+    if part == "major":
+        keep = v.prerelease is not None and v.minor == 0 and v.patch == 0
+        return str(semver.Version(v.major if keep else v.major + 1, 0, 0))
+    if part == "minor":
+        keep = v.prerelease is not None and v.patch == 0
+        return str(semver.Version(v.major, v.minor if keep else v.minor + 1, 0))
+    if part == "patch":
+        return str(semver.Version(v.major, v.minor, v.patch if v.prerelease else v.patch + 1))
+    if part == "prerelease":
+        if not re.fullmatch(r"[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*", pre) or pre[0].isdigit():
+            raise VersionError(f"--pre {pre}", "not a pre-release identifier such as rc or beta")
+        if v.prerelease is None:
+            return f"{v.major}.{v.minor}.{v.patch + 1}-{pre}.0"
+        head, _, last = v.prerelease.rpartition(".")
+        if head == pre and last.isdigit():
+            return f"{v.major}.{v.minor}.{v.patch}-{pre}.{int(last) + 1}"
+        return f"{v.major}.{v.minor}.{v.patch}-{pre}.0"
+    raise UserError(part, f"not one of {', '.join(PARTS)}")
+
+
+def write_project_version(folder: Path, version: str) -> Path:
+    """Set ``[chart] version`` in ``folder/meshcharts.toml`` (created if missing)."""
+    check_version(version)
+    path = folder / PROJECT_FILE
+    text = path.read_text() if path.is_file() else ""
+    if "[chart]" in text and _VERSION_LINE.search(text.split("[chart]", 1)[1]):
+        before, after = text.split("[chart]", 1)
+        text = before + "[chart]" + _VERSION_LINE.sub(rf'\g<1>"{version}"', after, count=1)
+    elif "[chart]" in text:
+        text = text.replace("[chart]", f'[chart]\nversion = "{version}"', 1)
+    else:
+        if text and not text.endswith("\n"):
+            text += "\n"
+        text += f'[chart]\nversion = "{version}"\n'
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text)
+    tmp.replace(path)
+    if project_version(folder) != version:
+        raise UserError(str(path), "could not be updated")
+    return path
