@@ -578,10 +578,12 @@ def version_bump(
 @app.command()
 @_user_errors
 def publish(
-    from_: Annotated[Path, typer.Option("--from", help="A build output folder (build.json).")],
     to: Annotated[
         str, typer.Option("--to", help="A chart-repository folder or oci://HOST[:PORT]/PATH.")
     ],
+    from_: Annotated[
+        Path, typer.Option("--from", help="A build output folder (build.json).")
+    ] = Path("charts_out"),
     profile: Annotated[
         list[str] | None,
         typer.Option(
