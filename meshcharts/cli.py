@@ -278,8 +278,8 @@ def render(
     typer.echo(f"wrote {', '.join(dict.fromkeys(written))} to {out}")
 
 
-class ExplainFormat(StrEnum):
-    """Output formats of ``meshcharts values --explain-all``."""
+class TextOrJson(StrEnum):
+    """Output formats of the reports: text for people, JSON for tools."""
 
     text = "text"
     json = "json"
@@ -310,8 +310,8 @@ def values(
         bool, typer.Option("--explain-all", help="Show the layers behind every value.")
     ] = False,
     output: Annotated[
-        ExplainFormat, typer.Option("--format", help="--explain-all output: text or json.")
-    ] = ExplainFormat.text,
+        TextOrJson, typer.Option("--format", help="--explain-all output: text or json.")
+    ] = TextOrJson.text,
     profiles: ProfilesDirOpt = None,
 ) -> None:
     """Print or write resolved values, an environment's values file, or their provenance.
@@ -333,7 +333,7 @@ def values(
         return
     if explain_all:
         tops = provenance_keys(resolution, chart) if chart is not None else None
-        dump = provenance_json if output is ExplainFormat.json else format_provenance
+        dump = provenance_json if output is TextOrJson.json else format_provenance
         text = dump(resolution.values, tops)
     elif environment is not None:
         text = values_file(
@@ -472,13 +472,6 @@ def plan(
     typer.echo(plan_json(steps) if output is PlanFormat.json else plan_markdown(steps), nl=False)
 
 
-class DiffFormat(StrEnum):
-    """Output formats of ``meshcharts diff``."""
-
-    text = "text"
-    json = "json"
-
-
 @app.command("diff")
 @_user_errors
 def diff_command(
@@ -493,7 +486,7 @@ def diff_command(
         list[str] | None, typer.Option("--profile", "-p", help="Profile to compare (repeatable).")
     ] = None,
     version: Annotated[str, typer.Option("--version", help="Chart version.")] = ISTIO_VERSION,
-    output: Annotated[DiffFormat, typer.Option("--format", help="text or json.")] = DiffFormat.text,
+    output: Annotated[TextOrJson, typer.Option("--format", help="text or json.")] = TextOrJson.text,
     profiles: ProfilesDirOpt = None,
 ) -> None:
     """Compare two environments, profiles or packages: values with provenance, then objects.
@@ -531,7 +524,7 @@ def diff_command(
         resolution = resolve(available, name)
         sides.append(resolution_side(resolution, label=f"profile {name}", version=version))
     report = diff_resolutions(sides[0], sides[1])
-    typer.echo(diff_json(report) if output is DiffFormat.json else format_diff(report), nl=False)
+    typer.echo(diff_json(report) if output is TextOrJson.json else format_diff(report), nl=False)
     if not report.equal:
         raise typer.Exit(1)
 
@@ -610,13 +603,6 @@ def publish(
     typer.echo(f"published {changed} packages, {len(results) - changed} unchanged, to {to}")
 
 
-class ReleaseDiffFormat(StrEnum):
-    """Output formats of ``meshcharts release-diff``."""
-
-    text = "text"
-    json = "json"
-
-
 @app.command("release-diff")
 @_user_errors
 def release_diff_command(
@@ -626,9 +612,7 @@ def release_diff_command(
         Path | None,
         typer.Option("--env", help="Environment file: apply its values file to both."),
     ] = None,
-    output: Annotated[
-        ReleaseDiffFormat, typer.Option("--format", help="text or json.")
-    ] = ReleaseDiffFormat.text,
+    output: Annotated[TextOrJson, typer.Option("--format", help="text or json.")] = TextOrJson.text,
     allow_breaking: Annotated[
         bool, typer.Option("--allow-breaking", help="Exit 0 even with breaking changes.")
     ] = False,
@@ -654,7 +638,7 @@ def release_diff_command(
         charts = [load_package(old).name, load_package(new).name]
         overlays = environment_overlays(available, environment, list(dict.fromkeys(charts)))
     report = release_diff(old, new, overlays=overlays)
-    if output is ReleaseDiffFormat.json:
+    if output is TextOrJson.json:
         typer.echo(release_diff_json(report), nl=False)
     else:
         typer.echo(format_release_diff(report), nl=False)
