@@ -46,6 +46,13 @@ def write_tree(tree: ChartTree, folder: Path) -> Path:
     return root
 
 
+def assert_lint_strict(helm: Path, chart: Path, *args: str) -> None:
+    """``helm lint --strict`` passes on ``chart`` (with extra arguments such as ``-f``)."""
+    result = run_helm(helm, "lint", "--strict", str(chart), *args, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 chart(s) failed" in result.stdout
+
+
 def one(docs: list[dict[str, Any]], kind: str, name: str) -> dict[str, Any]:
     """The single rendered object of ``kind`` named ``name``."""
     (doc,) = [d for d in docs if d["kind"] == kind and d["metadata"]["name"] == name]

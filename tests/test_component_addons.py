@@ -13,12 +13,11 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
-from harness import assemble_components, identities, render_tree
+from harness import assemble_components, assert_lint_strict, identities, render_tree, write_tree
 from tools import (
     HELM4,
     MESH_CUSTOM_GROUPS,
     helm_binaries,
-    run_helm,
     validate_k8s,
 )
 
@@ -649,14 +648,7 @@ def test_lint_strict_and_template(
     helm: Path, helm_version: str, tmp_path: Path, values: dict[str, Any]
 ) -> None:
     tree = _tree(WITH_ADDONS, json.dumps(values, sort_keys=True))
-    root = tmp_path / tree.name
-    for relpath, data in tree.files.items():
-        path = root / relpath
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-    result = run_helm(helm, "lint", "--strict", str(root), check=False)
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "0 chart(s) failed" in result.stdout
+    assert_lint_strict(helm, write_tree(tree, tmp_path))
     # Helm 3 and 4 order custom kinds differently: compare the objects, not their order.
     assert by_identity(render(values, helm=helm_version)) == by_identity(render(values, helm=HELM4))
 

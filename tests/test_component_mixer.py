@@ -16,7 +16,7 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
-from harness import assemble_components, identities
+from harness import assemble_components, assert_lint_strict, identities
 from tools import (
     HELM3,
     HELM4,
@@ -806,9 +806,7 @@ def test_lint_strict_and_template_with_both_helm_versions(helm: Path, tmp_path: 
     values = tmp_path / "all-on.yaml"
     values.write_text(yaml.safe_dump(ALL_ON))
     for extra in ((), ("-f", str(values))):
-        lint = run_helm(helm, "lint", "--strict", str(chart), *extra, check=False)
-        assert lint.returncode == 0, lint.stdout + lint.stderr
-        assert "0 chart(s) failed" in lint.stdout
+        assert_lint_strict(helm, chart, *extra)
         rendered = run_helm(helm, "template", "istio", str(chart), "-n", NS, *extra)
         assert split_manifest(rendered.stdout)
 
