@@ -53,7 +53,7 @@ def main() -> None:
             write_files(folder, package.tree.files)
             trees.append(str(folder))
         out = root / "out"
-        meshcharts = [sys.executable, "-m", "meshcharts", "build", "--out", str(out)]
+        meshcharts = [sys.executable, "-m", "meshcharts", "build", "--build-dir", str(out)]
         ours = _median_seconds(functools.partial(_run, meshcharts), args.repeat)
         print(
             f"charts: {len(packages)} ({len(profiles.builtin)} profiles), "

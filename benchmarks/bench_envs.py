@@ -22,7 +22,7 @@ from pathlib import Path
 from meshcharts import load_profiles
 from meshcharts.build import environment_values
 from meshcharts.environments import load_environments
-from meshcharts.valuesfile import write_atomic
+from meshcharts.fsutil import write_atomic
 
 PROFILES = ("default", "demo", "minimal")
 
@@ -111,7 +111,7 @@ def run(folder: Path, out: Path) -> tuple[float, float, float, int]:
     )
     resolved = time.perf_counter()
     for file in files:
-        write_atomic(out / file.path, file.text)
+        write_atomic(out / file.path, file.text.encode())
     written = time.perf_counter()
     return loaded - start, resolved - loaded, written - resolved, len(files)
 

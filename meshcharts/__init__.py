@@ -17,9 +17,19 @@ Example::
 """
 
 from meshcharts.assemble import ChartTree, assemble_chart
-from meshcharts.build import BuiltPackage, build_packages, write_build
+from meshcharts.build import (
+    BuildResult,
+    BuiltPackage,
+    CoexistReport,
+    build_packages,
+    check_revision,
+    render_files,
+    run_build,
+    run_render,
+    write_build,
+)
 from meshcharts.components import ChartDef, Component
-from meshcharts.diff import DiffReport, diff_resolutions, format_diff
+from meshcharts.diff import DiffReport, diff_resolutions, diff_sides, format_diff
 from meshcharts.environments import (
     Environment,
     load_environment,
@@ -39,20 +49,27 @@ from meshcharts.errors import (
 from meshcharts.layers import Resolution, resolve
 from meshcharts.lint import Finding, lint
 from meshcharts.package import package_chart
-from meshcharts.plan import Plan, upgrade_plan
+from meshcharts.plan import Plan, check_packages, upgrade_plan
 from meshcharts.profiles import Profile, ProfileSet, load_profiles
 from meshcharts.setvalues import SetArg
 from meshcharts.values import Assignment, Layer, ResolvedValues, merge_layers
+from meshcharts.versioning import chart_version
 
 __all__ = [
     "assemble_chart",
     "Assignment",
     "build_packages",
+    "BuildResult",
     "BuiltPackage",
+    "chart_version",
     "ChartDef",
     "ChartTree",
+    "check_packages",
+    "check_revision",
+    "CoexistReport",
     "Component",
     "diff_resolutions",
+    "diff_sides",
     "DiffReport",
     "Environment",
     "Finding",
@@ -71,10 +88,13 @@ __all__ = [
     "Profile",
     "ProfileError",
     "ProfileSet",
+    "render_files",
     "Resolution",
     "resolve",
     "resolve_environment",
     "ResolvedValues",
+    "run_build",
+    "run_render",
     "SetArg",
     "TemplateError",
     "upgrade_plan",

@@ -16,7 +16,7 @@ from meshcharts.components import ChartDef, Component
 from meshcharts.errors import ValuesError
 from meshcharts.provenance import generator_version, values_digest
 from meshcharts.readme import chart_readme
-from meshcharts.schema import infer_schema, schema_json
+from meshcharts.schema import infer_schema, schema_json, schema_message
 from meshcharts.templating import is_j2, render_j2, strip_j2, template_files
 from meshcharts.values import ResolvedValues
 from meshcharts.yamltext import chart_yaml, dump_values
@@ -91,7 +91,7 @@ def _validate(
     )
     key = ".".join(path) or "(top level)"
     raise ValuesError(
-        f"chart {chart}: value {key}{where}", f"{error.message} [schema: {error.validator}]"
+        f"chart {chart}: value {key}{where}", f"{schema_message(error)} [schema: {error.validator}]"
     )
 
 

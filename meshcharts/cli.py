@@ -1,92 +1,185 @@
 """The ``meshcharts`` command line: a thin layer over the library.
 
-Exit codes: 0 success; 1 a check found differences (golden files); 2 a user error,
+Every command parses its options, calls the library, and prints the result as text for
+people or, with ``--format json``, as JSON for tools. Exit codes: 0 success; 1 a check
+found differences or errors (golden files, lint, diff, release-diff); 2 a user error,
 printed as one line on stderr with no traceback and nothing written.
+
+One vocabulary across commands: ``--env FILE`` is one environment file (``build`` and
+``diff`` take it more than once; ``build --env-dir DIR`` takes a folder of them),
+``--build-dir DIR`` the build folder, ``--version SEMVER`` the chart version (default: the
+``[chart] version`` of ``./meshcharts.toml``, else the built-in one), ``--format`` the
+output format.
 """
 
 from __future__ import annotations
 
 import functools
+import json
+import os
+import sys
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import IO, Annotated, Any, TypeVar
 
 import typer
 
 from meshcharts.assemble import chart_values
 from meshcharts.build import (
     CANARY,
-    NAMESPACE,
-    assemble_profile,
-    build_packages,
-    environment_values,
-    revision_namespace,
-    revision_tree,
-    write_build,
+    BreakingChangesError,
+    BuildResult,
+    check_revision,
+    run_build,
+    run_render,
 )
 from meshcharts.charts import ISTIO_VERSION, all_charts
-from meshcharts.coexist import coexistence_collisions
 from meshcharts.environments import (
     Environment,
-    builtin_environments_dir,
     check_profile,
     load_environment,
-    load_environments,
     profile_resolution,
     resolve_environment,
 )
 from meshcharts.errors import UserError
-from meshcharts.explain import format_explain, format_provenance, provenance_json
-from meshcharts.fsutil import staged_dir, write_files
-from meshcharts.golden import compare_golden, expected_golden, golden_base, update_golden
-from meshcharts.helm import find_helm
+from meshcharts.explain import explain_json, format_explain, format_provenance, provenance_json
+from meshcharts.fsutil import write_atomic
 from meshcharts.layers import Resolution, resolve
-from meshcharts.lint import format_finding, lint, lint_errors
-from meshcharts.names import check_dns_label
-from meshcharts.plan import plan_json, plan_markdown, upgrade_plan
+from meshcharts.lint import format_finding, lint, lint_errors, lint_summary
 from meshcharts.profiles import ProfileSet, load_profiles
 from meshcharts.setvalues import SetArg
-from meshcharts.valuesfile import provenance_keys, validate_values, values_file, write_atomic
+from meshcharts.valuesfile import provenance_keys, validate_values, values_file
+from meshcharts.versioning import chart_version
 from meshcharts.yamltext import dump_values
+
+CONTEXT = {"help_option_names": ["-h", "--help"]}
 
 app = typer.Typer(
     name="meshcharts",
     help="Compose Istio-style service-mesh Helm charts from Python profiles.",
     no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_show_locals=False,
+    add_completion=True,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+    context_settings=CONTEXT,
 )
-golden_app = typer.Typer(help="Check or update the golden files.", no_args_is_help=True)
+golden_app = typer.Typer(
+    help="Check or update the golden files.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    context_settings=CONTEXT,
+)
 app.add_typer(golden_app, name="golden")
+version_app = typer.Typer(
+    help="Show or bump the project's chart version.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    context_settings=CONTEXT,
+)
+app.add_typer(version_app, name="version")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+
+class TextOrJson(StrEnum):
+    """Output formats of the reports: text for people, JSON for tools."""
+
+    text = "text"
+    json = "json"
+
+
+class PlanFormat(StrEnum):
+    """Output formats of ``meshcharts plan``: the report formats, and Markdown."""
+
+    markdown = "markdown"
+    text = "text"
+    json = "json"
+
+
+VERSION_HELP = (
+    "Chart version, strict SemVer 2 (default: [chart] version of ./meshcharts.toml, "
+    f"else {ISTIO_VERSION})."
+)
+
 ProfileOpt = Annotated[
     list[str] | None,
-    typer.Option("--profile", "-p", help="Profile to build (repeatable; default: all built-ins)."),
+    typer.Option(
+        "--profile",
+        "-p",
+        metavar="NAME",
+        help="Profile to build (repeatable; default: every built-in profile).",
+    ),
 ]
-OneProfileOpt = Annotated[str, typer.Option("--profile", "-p", help="The profile.")]
+OneProfileOpt = Annotated[str, typer.Option("--profile", "-p", metavar="NAME", help="The profile.")]
 ProfileOrEnvOpt = Annotated[
-    str | None, typer.Option("--profile", "-p", help="The profile (or give --env).")
+    str | None,
+    typer.Option("--profile", "-p", metavar="NAME", help="The profile (or give --env)."),
 ]
 EnvFileOpt = Annotated[
     Path | None,
-    typer.Option("--env", help="Environment file: its profile, values and inventory."),
+    typer.Option(
+        "--env", metavar="FILE", help="One environment file: its profile, values and inventory."
+    ),
 ]
 SetOpt = Annotated[
     list[str] | None,
-    typer.Option("--set", help="KEY=VALUE with Helm's syntax and typing (repeatable)."),
+    typer.Option(
+        "--set", metavar="KEY=VALUE", help="A value with Helm's syntax and typing (repeatable)."
+    ),
 ]
 SetStringOpt = Annotated[
     list[str] | None,
-    typer.Option("--set-string", help="KEY=VALUE, VALUE always a string (repeatable)."),
+    typer.Option(
+        "--set-string", metavar="KEY=VALUE", help="A value that stays a string (repeatable)."
+    ),
 ]
 ProfilesDirOpt = Annotated[
     list[Path] | None,
-    typer.Option("--profiles", help="Folder of extra profile files (repeatable)."),
+    typer.Option("--profiles", metavar="DIR", help="Folder of extra profile files (repeatable)."),
 ]
-GoldenOpt = Annotated[Path, typer.Option("--golden", help="The golden folder.")]
+VersionOpt = Annotated[str | None, typer.Option("--version", metavar="SEMVER", help=VERSION_HELP)]
+BuildDirOpt = Annotated[
+    Path,
+    typer.Option("--build-dir", metavar="DIR", help="The build folder (build.json, packages)."),
+]
+SourceCommitOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--source-commit",
+        metavar="SHA",
+        help="Record this commit in Chart.yaml (default: $SOURCE_COMMIT, else unknown).",
+    ),
+]
+FormatOpt = Annotated[TextOrJson, typer.Option("--format", metavar="FORMAT", help="text or json.")]
+GoldenOpt = Annotated[Path, typer.Option("--golden", metavar="DIR", help="The golden folder.")]
+
+
+# --- output ----------------------------------------------------------------------------------
+
+
+def colour(stream: IO[str]) -> bool:
+    """Whether to colour what goes to ``stream``: a terminal, no ``NO_COLOR``, not ``dumb``."""
+    isatty = getattr(stream, "isatty", None)
+    return (
+        bool(isatty and isatty())
+        and not os.environ.get("NO_COLOR")
+        and os.environ.get("TERM") != "dumb"
+    )
+
+
+def _error(message: str) -> None:
+    text = f"error: {message}"
+    typer.echo(typer.style(text, fg=typer.colors.RED) if colour(sys.stderr) else text, err=True)
+
+
+def _json(data: Any) -> None:
+    typer.echo(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, default=str))
+
+
+def plural(count: int, word: str, many: str | None = None) -> str:
+    """``1 package``, ``2 packages`` (``many`` for irregular plurals)."""
+    return f"{count} {word}" if count == 1 else f"{count} {many or word + 's'}"
 
 
 def _user_errors(func: F) -> F:
@@ -97,10 +190,40 @@ def _user_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except UserError as exc:
-            typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+            _error(str(exc))
             raise typer.Exit(2) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def _tool_version() -> str:
+    from meshcharts.provenance import generator_version
+
+    return generator_version()
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"meshcharts {_tool_version()}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            is_eager=True,
+            callback=_print_version,
+            help="Print meshcharts' own version and exit.",
+        ),
+    ] = False,
+) -> None:
+    """Compose Istio-style service-mesh Helm charts from Python profiles."""
+
+
+# --- shared parsing --------------------------------------------------------------------------
 
 
 def _sets(sets: list[str] | None, strings: list[str] | None) -> list[SetArg]:
@@ -109,7 +232,11 @@ def _sets(sets: list[str] | None, strings: list[str] | None) -> list[SetArg]:
 
 
 def _profiles(dirs: list[Path] | None) -> ProfileSet:
-    return load_profiles(dirs or [])
+    return load_profiles(list(dict.fromkeys(dirs or [])))
+
+
+def _version(explicit: str | None) -> str:
+    return chart_version(explicit, Path.cwd()).version
 
 
 def _environment(env: Path | None, profile: str | None) -> tuple[Environment | None, str]:
@@ -135,53 +262,87 @@ def _resolve(
     return resolve_environment(available, environment, sets=sets)
 
 
-def _write(out: Path, text: str) -> None:
-    if out.is_dir():
-        raise UserError(f"--out {out}", "is a folder; give a file name")
-    try:
-        write_atomic(out, text)
-    except OSError as exc:
-        raise UserError(f"--out {out}", f"cannot be written: {exc.strerror or exc}") from None
+# --- build and render ------------------------------------------------------------------------
+
+
+def _print_comparisons(result: BuildResult | BreakingChangesError) -> None:
+    from meshcharts.releasediff import format_release_diff
+
+    for comparison in result.comparisons:
+        if comparison.report is None:
+            typer.echo(f"{comparison.path}: new (no package of this profile/chart/revision before)")
+            continue
+        report = comparison.report
+        counts = ", ".join(f"{s} {len(report.of(s))}" for s in ("breaking", "disruptive"))
+        typer.echo(f"{comparison.path}: against {comparison.previous}: {counts}")
+        if report.breaking:
+            typer.echo(format_release_diff(report), nl=False, err=True)
+
+
+def _print_build(result: BuildResult) -> None:
+    for package in result.packages:
+        typer.echo(f"{package.path}  sha256:{package.sha256}")
+    for file in result.values_files:
+        typer.echo(f"{file.path}  (environment {file.environment})")
+    _print_comparisons(result)
+    for subject, finding in result.warnings:
+        typer.echo(f"warning: {subject}: {format_finding(finding)}", err=True)
+    typer.echo(
+        f"wrote {plural(len(result.packages), 'package')}, "
+        f"{plural(len(result.values_files), 'values file')}, index.yaml and build.json to "
+        f"{result.out}"
+        + (f" ({plural(len(result.warnings), 'lint warning')})" if result.warnings else "")
+    )
 
 
 @app.command()
 @_user_errors
 def build(
     profile: ProfileOpt = None,
-    version: Annotated[
-        str | None,
-        typer.Option(
-            "--version",
-            help="Chart version (strict SemVer 2; default: [chart] version of ./meshcharts.toml, "
-            "else the built-in version).",
-        ),
-    ] = None,
+    version: VersionOpt = None,
     set_: SetOpt = None,
     set_string: SetStringOpt = None,
-    out: Annotated[Path, typer.Option("--out", help="Output folder, replaced atomically.")] = Path(
-        "charts_out"
-    ),
+    build_dir: BuildDirOpt = Path("charts_out"),
     profiles: ProfilesDirOpt = None,
     allow: Annotated[
-        list[str] | None, typer.Option("--allow", help="Build despite errors of this lint rule.")
+        list[str] | None,
+        typer.Option(
+            "--allow",
+            metavar="RULE-ID",
+            help="Build despite errors of this lint rule (repeatable).",
+        ),
     ] = None,
     revision: Annotated[
         list[str] | None,
-        typer.Option("--revision", help="Also build this canary revision (besides 'canary')."),
+        typer.Option(
+            "--revision",
+            metavar="NAME",
+            help="Also build this canary revision, besides 'canary' (repeatable).",
+        ),
     ] = None,
     env: Annotated[
-        Path | None,
+        list[Path] | None,
         typer.Option(
             "--env",
-            help="Folder of environment files (or one file): write <profile>/values-<env>.yaml "
-            "for each (default: the built-in examples, for the profiles built).",
+            metavar="FILE",
+            help="An environment file: write <profile>/values-<env>.yaml for it (repeatable; "
+            "default: the built-in examples, for the profiles built).",
+        ),
+    ] = None,
+    env_dir: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--env-dir",
+            metavar="DIR",
+            help="A folder of environment files: a values file for each (repeatable).",
         ),
     ] = None,
     previous: Annotated[
         Path | None,
         typer.Option(
             "--previous",
-            help="An earlier build output: release-diff each package against it and refuse "
+            metavar="DIR",
+            help="An earlier build folder: release-diff each package against it and refuse "
             "breaking changes.",
         ),
     ] = None,
@@ -190,99 +351,86 @@ def build(
     ] = False,
     sign: Annotated[
         str | None,
-        typer.Option("--sign", help="Sign each package with this gpg key: write <package>.prov."),
+        typer.Option(
+            "--sign", metavar="KEY", help="Sign each package with this gpg key (<package>.prov)."
+        ),
     ] = None,
     keyring: Annotated[
         Path | None,
-        typer.Option("--keyring", help="GnuPG home folder or secret keyring file for --sign."),
+        typer.Option(
+            "--keyring", metavar="PATH", help="GnuPG home folder or secret keyring file for --sign."
+        ),
     ] = None,
+    source_commit: SourceCommitOpt = None,
+    output: FormatOpt = TextOrJson.text,
 ) -> None:
-    """Build the charts of each profile into packages, values files, index.yaml and build.json."""
-    from meshcharts.versioning import project_version
+    """Build each profile's charts into packages, values files, index.yaml and build.json.
 
-    version = version or project_version(Path.cwd()) or ISTIO_VERSION
-    available = _profiles(profiles)
-    if env is None:
-        environments = load_environments(builtin_environments_dir())
-    elif env.is_dir():
-        environments = load_environments(env)
+    The build folder must be missing, empty, or an earlier build: it is replaced whole,
+    in one atomic swap, and only when everything succeeded.
+    """
+    try:
+        result = run_build(
+            _profiles(profiles),
+            out=build_dir,
+            version=_version(version),
+            names=profile or [],
+            sets=_sets(set_, set_string),
+            allow=frozenset(allow or []),
+            revisions=revision or [],
+            env_files=env or [],
+            env_dirs=env_dir or [],
+            previous=previous,
+            allow_breaking=allow_breaking,
+            sign=sign,
+            keyring=keyring,
+            source_commit=source_commit,
+        )
+    except BreakingChangesError as exc:
+        if output is TextOrJson.text:
+            _print_comparisons(exc)
+        raise
+    if output is TextOrJson.json:
+        _json(result.to_json())
     else:
-        environments = [load_environment(env)]
-    names = profile or sorted(
-        {*available.builtin, *(e.profile for e in environments if env is not None)}
-    )
-    for environment in environments if env is not None else []:
-        check_profile(available, environment)
-    sets = _sets(set_, set_string)
-    allowed = frozenset(allow or [])
-    packages = build_packages(
-        available,
-        names,
-        version=version,
-        sets=sets,
-        allow=allowed,
-        revisions=[CANARY, *(revision or [])],
-    )
-    values_files = environment_values(
-        available,
-        environments,
-        names=names,
-        version=version,
-        sets=sets,
-        allow=allowed,
-        required=env is not None,
-    )
-    if previous is not None:
-        _check_previous(packages, previous, allow_breaking=allow_breaking)
-    provenance = _sign_packages(packages, sign, keyring) if sign else {}
-    write_build(packages, out, values_files, provenance=provenance)
-    for package in packages:
-        typer.echo(f"{package.path}  sha256:{package.sha256}")
-    for file in values_files:
-        typer.echo(f"{file.path}  (environment {file.environment})")
-    typer.echo(
-        f"wrote {len(packages)} packages, {len(values_files)} values files, index.yaml and "
-        f"build.json to {out}"
-    )
+        _print_build(result)
 
 
 @app.command()
 @_user_errors
 def render(
-    out: Annotated[Path, typer.Option("--out", help="Folder for the unpacked charts.")],
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            metavar="DIR",
+            help="Folder for the unpacked charts (missing, empty, or an earlier render).",
+        ),
+    ],
     profile: ProfileOrEnvOpt = None,
     env: EnvFileOpt = None,
-    version: Annotated[str, typer.Option("--version", help="Chart version.")] = ISTIO_VERSION,
+    version: VersionOpt = None,
     set_: SetOpt = None,
     set_string: SetStringOpt = None,
     profiles: ProfilesDirOpt = None,
+    source_commit: SourceCommitOpt = None,
 ) -> None:
     """Write a profile's unpacked charts to OUT/<chart>/ (revisions: OUT/istio@<revision>/)."""
     available = _profiles(profiles)
     environment, name = _environment(env, profile)
-    sets = _sets(set_, set_string)
-    if environment is not None:
-        check_profile(available, environment)
-    packages = build_packages(available, [name], version=version, sets=sets)
-    files = (
-        environment_values(available, [environment], names=[name], version=version, sets=sets)
-        if environment is not None
-        else []
+    written = run_render(
+        available,
+        name,
+        out=out,
+        version=_version(version),
+        environment=environment,
+        sets=_sets(set_, set_string),
+        source_commit=source_commit,
     )
-    folders = [golden_base(p).split("/", 1)[1] for p in packages]  # istio, istio@canary, ...
-    with staged_dir(out) as staged:
-        for folder, package in zip(folders, packages, strict=True):
-            write_files(staged / folder, package.tree.files)
-        write_files(staged, {f.path.split("/", 1)[1]: f.text.encode() for f in files})
-    written = folders + [f.path.split("/", 1)[1] for f in files]
-    typer.echo(f"wrote {', '.join(dict.fromkeys(written))} to {out}")
+    typer.echo(f"wrote {', '.join(written)} to {out}")
 
 
-class TextOrJson(StrEnum):
-    """Output formats of the reports: text for people, JSON for tools."""
-
-    text = "text"
-    json = "json"
+# --- values and profiles ---------------------------------------------------------------------
 
 
 @app.command()
@@ -294,23 +442,29 @@ def values(
     set_string: SetStringOpt = None,
     chart: Annotated[
         str | None,
-        typer.Option("--chart", help="Only the values this chart reads (with --env: istio)."),
+        typer.Option(
+            "--chart", metavar="CHART", help="Only the values this chart reads (with --env: istio)."
+        ),
     ] = None,
     out: Annotated[
-        Path | None, typer.Option("--out", help="Write the values file here (atomically).")
+        Path | None,
+        typer.Option("--out", metavar="FILE", help="Write the result to this file (atomically)."),
     ] = None,
     full: Annotated[
         bool,
         typer.Option("--full", help="With --env: every value, not only what differs."),
     ] = False,
     explain: Annotated[
-        str | None, typer.Option("--explain", help="Show the layers that set KEY.")
+        str | None, typer.Option("--explain", metavar="KEY", help="Show the layers that set KEY.")
     ] = None,
     explain_all: Annotated[
         bool, typer.Option("--explain-all", help="Show the layers behind every value.")
     ] = False,
     output: Annotated[
-        TextOrJson, typer.Option("--format", help="--explain-all output: text or json.")
+        TextOrJson,
+        typer.Option(
+            "--format", metavar="FORMAT", help="text or json (text: YAML, or the explanation)."
+        ),
     ] = TextOrJson.text,
     profiles: ProfilesDirOpt = None,
 ) -> None:
@@ -328,32 +482,39 @@ def values(
             f"--chart {chart}",
             f"not built by profile {name!r} (charts: {', '.join(resolution.charts)})",
         )
+    as_json = output is TextOrJson.json
     if explain is not None:
-        typer.echo(format_explain(resolution.values, explain), nl=False)
-        return
-    if explain_all:
+        text = (explain_json if as_json else format_explain)(resolution.values, explain)
+    elif explain_all:
         tops = provenance_keys(resolution, chart) if chart is not None else None
-        dump = provenance_json if output is TextOrJson.json else format_provenance
-        text = dump(resolution.values, tops)
+        text = (provenance_json if as_json else format_provenance)(resolution.values, tops)
     elif environment is not None:
-        text = values_file(
+        file = values_file(
             resolution,
             profile_resolution(available, environment.profile),
             chart=chart or "istio",
             environment=environment.name,
             full=full,
-        ).text
+        )
+        text = _dumps(file.values) if as_json else file.text
     else:
-        text = _profile_values(resolution, chart, validate=out is not None)
+        tree = _profile_values(resolution, chart, validate=out is not None)
+        text = _dumps(tree) if as_json else dump_values(tree)
     if out is None:
         typer.echo(text, nl=False)
         return
-    _write(out, text)
+    if out.is_dir():
+        raise UserError(f"--out {out}", "is a folder; give a file name")
+    write_atomic(out, text.encode(), what=f"--out {out}")
     typer.echo(f"wrote {out}")
 
 
-def _profile_values(resolution: Resolution, chart: str | None, *, validate: bool) -> str:
-    """A profile's resolved values as YAML (one chart's part with ``chart``)."""
+def _dumps(data: Any) -> str:
+    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def _profile_values(resolution: Resolution, chart: str | None, *, validate: bool) -> dict[str, Any]:
+    """A profile's resolved values (one chart's part with ``chart``)."""
     tree = dict(resolution.values.values)
     charts = [chart] if chart is not None else list(resolution.charts)
     if validate:
@@ -363,54 +524,72 @@ def _profile_values(resolution: Resolution, chart: str | None, *, validate: bool
             validate_values(part, resolution.values, chart=name, components=components)
     if chart is not None:
         tree = chart_values(all_charts()[chart], resolution.charts[chart], tree)
-    return dump_values(tree)
+    return tree
 
 
 @app.command("profiles")
 @_user_errors
-def list_profiles(profiles: ProfilesDirOpt = None) -> None:
+def list_profiles(profiles: ProfilesDirOpt = None, output: FormatOpt = TextOrJson.text) -> None:
     """List the profiles with their descriptions."""
     available = _profiles(profiles)
-    width = max(len(name) for name in available.names())
-    for name in available.names():
-        item = available.get(name)
+    items = [available.get(name) for name in available.names()]
+    if output is TextOrJson.json:
+        _json(
+            [
+                {
+                    "name": item.name,
+                    "description": item.description,
+                    "extends": item.extends,
+                    "builtin": item.name in available.builtin,
+                    "source": item.source,
+                }
+                for item in items
+            ]
+        )
+        return
+    width = max(len(item.name) for item in items)
+    for item in items:
         parent = f" (extends {item.extends})" if item.extends else ""
-        typer.echo(f"{name.ljust(width)}  {item.description}{parent}")
+        typer.echo(f"{item.name.ljust(width)}  {item.description}{parent}")
+
+
+# --- checks ----------------------------------------------------------------------------------
 
 
 @app.command("check-coexist")
 @_user_errors
 def check_coexist(
     profile: OneProfileOpt,
-    revision: Annotated[str, typer.Option("--revision", help="The canary revision.")] = CANARY,
-    version: Annotated[str, typer.Option("--version", help="Chart version.")] = ISTIO_VERSION,
+    revision: Annotated[
+        str, typer.Option("--revision", metavar="NAME", help="The canary revision.")
+    ] = CANARY,
+    version: VersionOpt = None,
     set_: SetOpt = None,
     set_string: SetStringOpt = None,
     profiles: ProfilesDirOpt = None,
+    output: FormatOpt = TextOrJson.text,
 ) -> None:
     """Check that a revision's control plane can run beside the stable one (exit 2 if not)."""
-    available = _profiles(profiles)
-    check_dns_label(revision, what="revision")
-    sets = _sets(set_, set_string)
-    stable = assemble_profile(resolve(available, profile, sets=sets), version=version)
-    istio = [tree for tree in stable if tree.name == "istio"]
-    if not istio:
-        raise UserError(
-            f"profile {profile!r}", "builds no istio chart, so there is no control plane"
-        )
-    canary = revision_tree(available, profile, revision, version=version, sets=sets)
-    namespaces = (NAMESPACE, revision_namespace(revision))
-    collisions = coexistence_collisions(istio[0], canary, revision=revision, namespaces=namespaces)
-    for collision in collisions:
-        typer.echo(f"{collision.kind}: {collision.detail}", err=True)
-    if collisions:
+    report = check_revision(
+        _profiles(profiles),
+        profile,
+        revision,
+        version=_version(version),
+        sets=_sets(set_, set_string),
+    )
+    if output is TextOrJson.json:
+        _json(report.to_json())
+    else:
+        for collision in report.collisions:
+            typer.echo(f"{collision.kind}: {collision.detail}", err=True)
+    if not report.ok:
         raise UserError(
             f"revision {revision!r} of profile {profile!r}",
-            f"{len(collisions)} collisions with the stable control plane",
+            f"{plural(len(report.collisions), 'collision')} with the stable control plane",
         )
-    typer.echo(
-        f"profile {profile}: revision {revision} in {namespaces[1]} can run beside {namespaces[0]}"
-    )
+    if output is TextOrJson.text:
+        stable, canary = report.namespaces
+        typer.echo(f"profile {profile}: revision {revision} in {canary} can run beside {stable}")
 
 
 @app.command("lint")
@@ -421,72 +600,112 @@ def lint_command(
     set_: SetOpt = None,
     set_string: SetStringOpt = None,
     profiles: ProfilesDirOpt = None,
+    output: FormatOpt = TextOrJson.text,
 ) -> None:
     """Check a profile (or an environment) for the mistakes of early Istio rollouts (exit 1)."""
     available = _profiles(profiles)
     environment, name = _environment(env, profile)
     resolution = _resolve(available, environment, name, _sets(set_, set_string))
     findings = lint(resolution)
-    for finding in findings:
-        typer.echo(format_finding(finding))
-    if lint_errors(findings):
+    subject = f"environment {environment.name}" if environment else f"profile {name}"
+    errors = lint_errors(findings)
+    if output is TextOrJson.json:
+        _json(
+            {
+                "subject": subject,
+                "findings": [finding.to_json() for finding in findings],
+                "errors": len(errors),
+                "warnings": len(findings) - len(errors),
+            }
+        )
+    else:
+        for finding in findings:
+            typer.echo(format_finding(finding))
+        typer.echo(f"{subject}: {lint_summary(findings)}")
+    if errors:
         raise typer.Exit(1)
-
-
-class PlanFormat(StrEnum):
-    """Output formats of ``meshcharts plan``."""
-
-    markdown = "markdown"
-    json = "json"
 
 
 @app.command()
 @_user_errors
 def plan(
-    from_version: Annotated[str, typer.Option("--from", help="Installed chart version.")],
-    to_version: Annotated[str, typer.Option("--to", help="Chart version to upgrade to.")],
-    revision: Annotated[str, typer.Option("--revision", help="Canary revision name.")] = "canary",
+    from_version: Annotated[
+        str, typer.Option("--from", metavar="SEMVER", help="The installed chart version.")
+    ],
+    to_version: Annotated[
+        str, typer.Option("--to", metavar="SEMVER", help="The chart version to upgrade to.")
+    ],
+    revision: Annotated[
+        str, typer.Option("--revision", metavar="NAME", help="The canary revision.")
+    ] = CANARY,
     output: Annotated[
-        PlanFormat, typer.Option("--format", help="markdown or json.")
+        PlanFormat, typer.Option("--format", metavar="FORMAT", help="markdown, text or json.")
     ] = PlanFormat.markdown,
-    charts: Annotated[str, typer.Option("--charts", help="Build output folder.")] = "charts_out",
+    build_dir: BuildDirOpt = Path("charts_out"),
+    previous: Annotated[
+        Path | None,
+        typer.Option(
+            "--previous",
+            metavar="DIR",
+            help="The build folder of the installed version (default: --build-dir).",
+        ),
+    ] = None,
     profile: ProfileOrEnvOpt = None,
     env: EnvFileOpt = None,
     profiles: ProfilesDirOpt = None,
 ) -> None:
     """Print the staged canary upgrade plan from one chart version to another.
 
-    With --env FILE the canary is installed with the environment's values file, as
-    meshcharts build writes it: CHARTS/<profile>/values-<env>.yaml.
+    The packages it installs must exist: the new version's in --build-dir, the installed
+    version's in --previous. With --env FILE the canary is installed with the environment's
+    values file, as meshcharts build writes it: <build-dir>/<profile>/values-<env>.yaml.
     """
+    from meshcharts.plan import check_packages, plan_json, plan_markdown, plan_text, upgrade_plan
+
     environment, name = _environment(env, profile)
     _profiles(profiles).get(name)
+    charts = str(build_dir)
     steps = upgrade_plan(
         name,
         from_version=from_version,
         to_version=to_version,
         revision=revision,
         charts=charts,
+        previous=str(previous) if previous is not None else "",
         values_file=f"{charts}/{name}/values-{environment.name}.yaml" if environment else "",
     )
-    typer.echo(plan_json(steps) if output is PlanFormat.json else plan_markdown(steps), nl=False)
+    check_packages(steps)
+    show = {PlanFormat.json: plan_json, PlanFormat.text: plan_text}.get(output, plan_markdown)
+    typer.echo(show(steps), nl=False)
 
 
 @app.command("diff")
 @_user_errors
 def diff_command(
-    packages: Annotated[
-        list[Path] | None,
-        typer.Argument(help="Two built chart packages (.tgz) to compare.", show_default=False),
+    old: Annotated[
+        Path | None,
+        typer.Argument(metavar="OLD.tgz", help="A built chart package.", show_default=False),
+    ] = None,
+    new: Annotated[
+        Path | None,
+        typer.Argument(
+            metavar="NEW.tgz", help="The package to compare it with.", show_default=False
+        ),
     ] = None,
     env: Annotated[
-        list[Path] | None, typer.Option("--env", help="Environment file to compare (repeatable).")
+        list[Path] | None,
+        typer.Option(
+            "--env", metavar="FILE", help="An environment file to compare (give two sides)."
+        ),
     ] = None,
     profile: Annotated[
-        list[str] | None, typer.Option("--profile", "-p", help="Profile to compare (repeatable).")
+        list[str] | None,
+        typer.Option(
+            "--profile", "-p", metavar="NAME", help="A profile to compare (give two sides)."
+        ),
     ] = None,
-    version: Annotated[str, typer.Option("--version", help="Chart version.")] = ISTIO_VERSION,
-    output: Annotated[TextOrJson, typer.Option("--format", help="text or json.")] = TextOrJson.text,
+    version: VersionOpt = None,
+    output: FormatOpt = TextOrJson.text,
     profiles: ProfilesDirOpt = None,
 ) -> None:
     """Compare two environments, profiles or packages: values with provenance, then objects.
@@ -494,125 +713,36 @@ def diff_command(
     The two sides are every --env, then every --profile (in that order), or two .tgz
     packages. Exit 0 when they are equal, 1 when they differ.
     """
-    from meshcharts.diff import (
-        Side,
-        diff_json,
-        diff_resolutions,
-        format_diff,
-        package_side,
-        resolution_side,
-    )
-    from meshcharts.environments import load_environment, resolve_environment
+    from meshcharts.diff import diff_json, diff_sides, format_diff
 
-    envs, names, archives = env or [], profile or [], packages or []
-    if (archives and (envs or names)) or len(envs) + len(names) + len(archives) != 2:
-        raise UserError(
-            "meshcharts diff", "give two sides: two of --env/--profile, or two .tgz packages"
-        )
-    sides: list[Side] = []
-    if archives:
-        same = archives[0].name == archives[1].name
-        sides = [package_side(path, label=str(path) if same else path.name) for path in archives]
-    available = _profiles(profiles)
-    loaded = [load_environment(path) for path in envs]
-    same = len(loaded) == 2 and loaded[0].name == loaded[1].name
-    for environment in loaded:
-        label = f"env {environment.path if same else environment.name}"
-        resolution = resolve_environment(available, environment)
-        sides.append(resolution_side(resolution, label=label, version=version))
-    for name in names:
-        resolution = resolve(available, name)
-        sides.append(resolution_side(resolution, label=f"profile {name}", version=version))
-    report = diff_resolutions(sides[0], sides[1])
+    report = diff_sides(
+        _profiles(profiles),
+        packages=[path for path in (old, new) if path is not None],
+        env_files=env or [],
+        names=profile or [],
+        version=_version(version),
+    )
     typer.echo(diff_json(report) if output is TextOrJson.json else format_diff(report), nl=False)
     if not report.equal:
         raise typer.Exit(1)
 
 
-class BumpPart(StrEnum):
-    """Which part of the version ``meshcharts version bump`` raises."""
-
-    major = "major"
-    minor = "minor"
-    patch = "patch"
-    prerelease = "prerelease"
-
-
-version_app = typer.Typer(help="Show or bump the project's chart version.", no_args_is_help=True)
-app.add_typer(version_app, name="version")
-
-
-@version_app.command("show")
-@_user_errors
-def version_show() -> None:
-    """Print the chart version that meshcharts build uses here."""
-    from meshcharts.versioning import project_version
-
-    typer.echo(project_version(Path.cwd()) or ISTIO_VERSION)
-
-
-@version_app.command("bump")
-@_user_errors
-def version_bump(
-    part: Annotated[BumpPart, typer.Argument(help="major, minor, patch or prerelease.")],
-    pre: Annotated[
-        str, typer.Option("--pre", help="Pre-release identifier for 'prerelease'.")
-    ] = "rc",
-) -> None:
-    """Bump [chart] version in ./meshcharts.toml (created from the built-in version if missing)."""
-    from meshcharts.versioning import bump, project_version, write_project_version
-
-    old = project_version(Path.cwd()) or ISTIO_VERSION
-    new = bump(old, part.value, pre)
-    path = write_project_version(Path.cwd(), new)
-    typer.echo(f"{old} -> {new} ({path.name})")
-
-
-@app.command()
-@_user_errors
-def publish(
-    to: Annotated[
-        str, typer.Option("--to", help="A chart-repository folder or oci://HOST[:PORT]/PATH.")
-    ],
-    from_: Annotated[
-        Path, typer.Option("--from", help="A build output folder (build.json).")
-    ] = Path("charts_out"),
-    profile: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--profile",
-            "-p",
-            help="Publish only this profile, straight into TARGET (repeatable; default: every "
-            "profile, each into TARGET/<profile>).",
-        ),
-    ] = None,
-    plain_http: Annotated[
-        bool, typer.Option("--plain-http", help="Talk HTTP, not HTTPS, to the registry.")
-    ] = False,
-    force: Annotated[
-        bool, typer.Option("--force", help="Replace a different package of the same version.")
-    ] = False,
-) -> None:
-    """Publish a build to a chart-repository folder or an OCI registry (idempotent)."""
-    from meshcharts.publish import publish as publish_build
-
-    results = publish_build(from_, to, profiles=profile or [], plain_http=plain_http, force=force)
-    for result in results:
-        typer.echo(f"{result.action:9}  {result.package.path}  ->  {result.where}")
-    changed = sum(r.action != "unchanged" for r in results)
-    typer.echo(f"published {changed} packages, {len(results) - changed} unchanged, to {to}")
-
-
 @app.command("release-diff")
 @_user_errors
 def release_diff_command(
-    old: Annotated[Path, typer.Argument(help="The released package (.tgz).", show_default=False)],
-    new: Annotated[Path, typer.Argument(help="The package to upgrade to.", show_default=False)],
+    old: Annotated[
+        Path,
+        typer.Argument(metavar="OLD.tgz", help="The released package.", show_default=False),
+    ],
+    new: Annotated[
+        Path,
+        typer.Argument(metavar="NEW.tgz", help="The package to upgrade to.", show_default=False),
+    ],
     env: Annotated[
         Path | None,
-        typer.Option("--env", help="Environment file: apply its values file to both."),
+        typer.Option("--env", metavar="FILE", help="Apply this environment's values file to both."),
     ] = None,
-    output: Annotated[TextOrJson, typer.Option("--format", help="text or json.")] = TextOrJson.text,
+    output: FormatOpt = TextOrJson.text,
     allow_breaking: Annotated[
         bool, typer.Option("--allow-breaking", help="Exit 0 even with breaking changes.")
     ] = False,
@@ -635,8 +765,8 @@ def release_diff_command(
         environment = load_environment(env)
         available = _profiles(profiles)
         check_profile(available, environment)
-        charts = [load_package(old).name, load_package(new).name]
-        overlays = environment_overlays(available, environment, list(dict.fromkeys(charts)))
+        charts = list(dict.fromkeys([load_package(old).name, load_package(new).name]))
+        overlays = environment_overlays(available, environment, charts)
     report = release_diff(old, new, overlays=overlays)
     if output is TextOrJson.json:
         typer.echo(release_diff_json(report), nl=False)
@@ -646,82 +776,144 @@ def release_diff_command(
         raise typer.Exit(1)
 
 
-def _check_previous(packages: list[Any], previous: Path, *, allow_breaking: bool) -> None:
-    """Release-diff each package against ``previous``; refuse breaking changes."""
-    from meshcharts.releasediff import compare_build, format_release_diff
+# --- publishing and versions -----------------------------------------------------------------
 
-    keys = [(p.profile, p.tree.name, p.revision, p.path, p.data) for p in packages]
-    breaking: list[str] = []
-    for result in compare_build(keys, previous):
-        if result.report is None:
-            typer.echo(f"{result.path}: new (no package of this profile/chart/revision before)")
-            continue
-        counts = ", ".join(f"{s} {len(result.report.of(s))}" for s in ("breaking", "disruptive"))
-        typer.echo(f"{result.path}: against {result.previous}: {counts}")
-        if result.report.breaking:
-            breaking.append(result.path)
-            typer.echo(format_release_diff(result.report), nl=False, err=True)
-    if breaking and not allow_breaking:
-        raise UserError(
-            f"--previous {previous}",
-            f"breaking changes for helm upgrade in {', '.join(breaking)} "
-            "(see meshcharts release-diff; --allow-breaking builds anyway)",
+
+@app.command()
+@_user_errors
+def publish(
+    to: Annotated[
+        str,
+        typer.Option(
+            "--to", metavar="TARGET", help="A chart-repository folder or oci://HOST[:PORT]/PATH."
+        ),
+    ],
+    build_dir: BuildDirOpt = Path("charts_out"),
+    profile: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--profile",
+            "-p",
+            metavar="NAME",
+            help="Publish only this profile, straight into TARGET (repeatable; default: every "
+            "profile, each into TARGET/<profile>).",
+        ),
+    ] = None,
+    plain_http: Annotated[
+        bool, typer.Option("--plain-http", help="Talk HTTP, not HTTPS, to the registry.")
+    ] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace a different package of the same version.")
+    ] = False,
+    output: FormatOpt = TextOrJson.text,
+) -> None:
+    """Publish a build to a chart-repository folder or an OCI registry (idempotent)."""
+    from meshcharts.publish import publish as publish_build
+
+    names = list(dict.fromkeys(profile or []))
+    results = publish_build(build_dir, to, profiles=names, plain_http=plain_http, force=force)
+    changed = sum(r.action != "unchanged" for r in results)
+    if output is TextOrJson.json:
+        _json(
+            {
+                "target": to,
+                "published": changed,
+                "unchanged": len(results) - changed,
+                "results": [
+                    {"action": r.action, "package": r.package.path, "where": r.where}
+                    for r in results
+                ],
+            }
         )
-
-
-def _sign_packages(packages: list[Any], key: str, keyring: Path | None) -> dict[str, bytes]:
-    """The ``.prov`` file of each package, by package path."""
-    from meshcharts.package import archive_name
-    from meshcharts.provenance import sign_package
-
-    return {
-        p.path: sign_package(
-            p.tree.metadata, archive_name(p.tree), p.data, key=key, keyring=keyring
-        )
-        for p in packages
-    }
-
-
-def _golden_build() -> tuple[dict[str, bytes], Path]:
-    available = load_profiles()
-    from meshcharts.provenance import GOLDEN_SOURCE_COMMIT
-
-    packages = build_packages(
-        available,
-        sorted(available.builtin),
-        version=ISTIO_VERSION,
-        source_commit=GOLDEN_SOURCE_COMMIT,
+        return
+    for result in results:
+        typer.echo(f"{result.action:9}  {result.package.path}  ->  {result.where}")
+    typer.echo(
+        f"published {plural(changed, 'package')}, {len(results) - changed} unchanged, to {to}"
     )
-    helm = find_helm()
-    return expected_golden(packages, helm), helm
+
+
+class BumpPart(StrEnum):
+    """Which part of the version ``meshcharts version bump`` raises."""
+
+    major = "major"
+    minor = "minor"
+    patch = "patch"
+    prerelease = "prerelease"
+
+
+@version_app.command("show")
+@_user_errors
+def version_show(output: FormatOpt = TextOrJson.text) -> None:
+    """Print the chart version that build and the other commands use here."""
+    found = chart_version(None, Path.cwd())
+    if output is TextOrJson.json:
+        _json(found.to_json())
+    else:
+        typer.echo(found.version)
+
+
+@version_app.command("bump")
+@_user_errors
+def version_bump(
+    part: Annotated[
+        BumpPart, typer.Argument(metavar="PART", help="major, minor, patch or prerelease.")
+    ],
+    pre: Annotated[
+        str,
+        typer.Option("--pre", metavar="ID", help="Pre-release identifier for 'prerelease'."),
+    ] = "rc",
+    output: FormatOpt = TextOrJson.text,
+) -> None:
+    """Bump the chart version in ./meshcharts.toml (created from the built-in one if missing)."""
+    from meshcharts.versioning import bump, write_project_version
+
+    old = chart_version(None, Path.cwd()).version
+    new = bump(old, part.value, pre)
+    path = write_project_version(Path.cwd(), new)
+    if output is TextOrJson.json:
+        _json({"old": old, "new": new, "file": str(path)})
+    else:
+        typer.echo(f"{old} -> {new} ({path.name})")
+
+
+# --- golden files ----------------------------------------------------------------------------
 
 
 @golden_app.command("check")
 @_user_errors
 def golden_check(golden: GoldenOpt = Path("golden")) -> None:
     """Compare a fresh build of the built-ins with the golden files (exit 1 if any differ)."""
-    expected, _ = _golden_build()
+    from meshcharts.golden import check_golden_dir, compare_golden, golden_files
+
+    check_golden_dir(golden)
+    expected = golden_files()
     diffs = compare_golden(expected, golden)
     for diff in diffs:
         typer.echo(diff.diff, nl=False)
     if diffs:
-        typer.secho(
-            f"{len(diffs)} golden files differ; review, then run: meshcharts golden update",
-            fg=typer.colors.RED,
-            err=True,
+        verb = "differs" if len(diffs) == 1 else "differ"
+        message = (
+            f"{plural(len(diffs), 'golden file')} {verb}; review, then: meshcharts golden update"
         )
+        styled = typer.style(message, fg=typer.colors.RED) if colour(sys.stderr) else message
+        typer.echo(styled, err=True)
         raise typer.Exit(1)
-    typer.echo(f"{len(expected)} golden files match")
+    typer.echo(
+        f"{plural(len(expected), 'golden file')} {'matches' if len(expected) == 1 else 'match'}"
+    )
 
 
 @golden_app.command("update")
 @_user_errors
 def golden_update(golden: GoldenOpt = Path("golden")) -> None:
     """Rewrite the golden files from a fresh build; review the result with git diff."""
-    expected, _ = _golden_build()
+    from meshcharts.golden import compare_golden, golden_files, update_golden
+
+    expected = golden_files()
     changed = compare_golden(expected, golden)
     update_golden(expected, golden)
-    typer.echo(f"updated {golden}: {len(changed)} files changed, {len(expected)} in all")
+    typer.echo(f"updated {golden}: {plural(len(changed), 'file')} changed, {len(expected)} in all")
 
 
 def main() -> None:

@@ -41,7 +41,8 @@ from meshcharts.assemble import ChartTree
 from meshcharts.build import NAMESPACE, assemble_profile, revision_namespace
 from meshcharts.errors import UserError
 from meshcharts.helmrender import RenderError, render_objects
-from meshcharts.layers import Resolution
+from meshcharts.layers import Resolution, resolve
+from meshcharts.profiles import ProfileSet
 from meshcharts.values import KeyPath, ResolvedValues
 
 __all__ = [
@@ -56,6 +57,7 @@ __all__ = [
     "ValueChange",
     "diff_json",
     "diff_resolutions",
+    "diff_sides",
     "format_diff",
     "load_package",
     "package_side",
@@ -269,6 +271,45 @@ def package_side(path: Path, *, label: str | None = None) -> Side:
         source=f"{path}:{tree.name}/values.yaml",
         namespace=namespace,
     )
+
+
+def diff_sides(
+    profiles: ProfileSet,
+    *,
+    packages: Sequence[Path] = (),
+    env_files: Sequence[Path] = (),
+    names: Sequence[str] = (),
+    version: str,
+) -> DiffReport:
+    """Compare two sides, as ``meshcharts diff`` does.
+
+    The sides are two packages, or every environment file then every profile name (two
+    in all). Labels are file names where they differ, paths where they are the same.
+
+    Raises:
+        UserError: not exactly two sides, or a side cannot be read, resolved or rendered.
+    """
+    from meshcharts.environments import load_environment, resolve_environment
+
+    if (packages and (env_files or names)) or len(packages) + len(env_files) + len(names) != 2:
+        raise UserError(
+            "meshcharts diff", "give two sides: two of --env/--profile, or two .tgz packages"
+        )
+    if packages:
+        same = packages[0].name == packages[1].name
+        a, b = (package_side(path, label=str(path) if same else path.name) for path in packages)
+        return diff_resolutions(a, b)
+    sides: list[Side] = []
+    loaded = [load_environment(path) for path in env_files]
+    same = len(loaded) == 2 and loaded[0].name == loaded[1].name
+    for environment in loaded:
+        label = f"env {environment.path if same else environment.name}"
+        resolution = resolve_environment(profiles, environment)
+        sides.append(resolution_side(resolution, label=label, version=version))
+    for name in names:
+        resolution = resolve(profiles, name)
+        sides.append(resolution_side(resolution, label=f"profile {name}", version=version))
+    return diff_resolutions(sides[0], sides[1])
 
 
 def _load_yaml(data: bytes, path: Path, name: str) -> Any:

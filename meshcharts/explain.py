@@ -14,7 +14,7 @@ from typing import Any
 from meshcharts.mergerules import PATCH, dotted, parse_item_segment
 from meshcharts.values import DELETED, Assignment, KeyPath, ResolvedValues
 
-__all__ = ["format_explain", "format_provenance", "provenance_json"]
+__all__ = ["explain_json", "format_explain", "format_provenance", "provenance_json"]
 
 
 def _show(assignment: Assignment) -> str:
@@ -75,17 +75,9 @@ def format_provenance(resolved: ResolvedValues, tops: Collection[str] | None = N
     return "\n".join(lines) + "\n"
 
 
-def provenance_json(resolved: ResolvedValues, tops: Collection[str] | None = None) -> str:
-    """The whole provenance map as JSON, for tools.
-
-    ``{"<key path>": [{"layer", "source", "line", "value", "deleted", "wins"}, ...]}``:
-    every path any layer set (below the top-level keys ``tops`` if given), sorted, each
-    with the layers that set it, oldest first; ``line`` is null where the source has no
-    lines (chart defaults, profiles, ``--set``), ``value`` is null and ``deleted`` true for
-    a null that deleted the key, and ``wins`` marks the last one.
-    """
+def _chains_json(chains: dict[KeyPath, list[Assignment]]) -> str:
     document: dict[str, list[dict[str, Any]]] = {}
-    for leaf, chain in _selected(resolved, tops).items():
+    for leaf, chain in chains.items():
         document[dotted(leaf)] = [
             {
                 "layer": assignment.layer.name,
@@ -98,3 +90,27 @@ def provenance_json(resolved: ResolvedValues, tops: Collection[str] | None = Non
             for index, assignment in enumerate(chain)
         ]
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def explain_json(resolved: ResolvedValues, key: str) -> str:
+    """:func:`format_explain` for tools: the shape of :func:`provenance_json`, for one key.
+
+    Raises:
+        ValuesError: no layer sets the key.
+    """
+    explained = dict(resolved.explain(key))
+    return _chains_json(
+        {leaf: chain for leaf, chain in explained.items() if not _noise(leaf, chain, explained)}
+    )
+
+
+def provenance_json(resolved: ResolvedValues, tops: Collection[str] | None = None) -> str:
+    """The whole provenance map as JSON, for tools.
+
+    ``{"<key path>": [{"layer", "source", "line", "value", "deleted", "wins"}, ...]}``:
+    every path any layer set (below the top-level keys ``tops`` if given), sorted, each
+    with the layers that set it, oldest first; ``line`` is null where the source has no
+    lines (chart defaults, profiles, ``--set``), ``value`` is null and ``deleted`` true for
+    a null that deleted the key, and ``wins`` marks the last one.
+    """
+    return _chains_json(_selected(resolved, tops))

@@ -14,17 +14,19 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from meshcharts.build import BuiltPackage
-from meshcharts.errors import HelmNotFoundError
-from meshcharts.fsutil import staged_dir, write_files
+from meshcharts.build import BuiltPackage, build_packages
+from meshcharts.errors import HelmNotFoundError, UserError
+from meshcharts.fsutil import MARKER, check_output_dir, staged_dir, write_files
 from meshcharts.helm import helm_template, helm_version
 
 __all__ = [
     "GOLDEN_HELM",
     "GoldenDiff",
+    "check_golden_dir",
     "compare_golden",
     "expected_golden",
     "golden_base",
+    "golden_files",
     "update_golden",
 ]
 
@@ -76,14 +78,30 @@ def expected_golden(packages: Sequence[BuiltPackage], helm: Path) -> dict[str, b
     return files
 
 
+def check_golden_dir(golden_dir: Path) -> None:
+    """Raise a UserError unless ``golden_dir`` is a folder (before an 18 s golden build)."""
+    if not golden_dir.is_dir():
+        raise UserError(
+            f"--golden {golden_dir}",
+            "no such folder (run in the meshcharts repository, or give --golden DIR; "
+            "meshcharts golden update creates it)",
+        )
+
+
 def _existing(golden_dir: Path) -> dict[str, bytes]:
     if not golden_dir.is_dir():
         return {}
     return {
         path.relative_to(golden_dir).as_posix(): path.read_bytes()
         for path in sorted(golden_dir.rglob("*"))
-        if path.is_file()
+        if path.is_file() and path.relative_to(golden_dir).as_posix() != MARKER
     }
+
+
+def _golden_layout(golden_dir: Path) -> bool:
+    """Whether ``golden_dir`` holds golden files of before the marker: profile folders only."""
+    entries = [p for p in golden_dir.iterdir() if p.name != MARKER]
+    return bool(entries) and all(p.is_dir() and any(p.glob("*.manifest.yaml")) for p in entries)
 
 
 def _diff(path: str, old: bytes, new: bytes) -> str:
@@ -118,6 +136,34 @@ def compare_golden(expected: Mapping[str, bytes], golden_dir: Path) -> list[Gold
 
 
 def update_golden(expected: Mapping[str, bytes], golden_dir: Path) -> None:
-    """Replace the golden folder with ``expected`` in one swap."""
-    with staged_dir(golden_dir) as staged:
+    """Replace the golden folder with ``expected`` in one swap.
+
+    Raises:
+        UserError: ``golden_dir`` is not a golden folder (nor missing or empty).
+    """
+    what = f"--golden {golden_dir}"
+    if not (golden_dir.is_dir() and not golden_dir.is_symlink() and _golden_layout(golden_dir)):
+        check_output_dir(golden_dir, what=what)
+    with staged_dir(golden_dir, what=what) as staged:
         write_files(staged, expected)
+
+
+def golden_files() -> dict[str, bytes]:
+    """Every golden file a fresh build of the built-in profiles makes (needs Helm 4.1.4).
+
+    Raises:
+        HelmNotFoundError: no helm, or not the version goldens are rendered with.
+    """
+    from meshcharts.charts import ISTIO_VERSION
+    from meshcharts.helm import find_helm
+    from meshcharts.profiles import load_profiles
+    from meshcharts.provenance import GOLDEN_SOURCE_COMMIT
+
+    available = load_profiles()
+    packages = build_packages(
+        available,
+        sorted(available.builtin),
+        version=ISTIO_VERSION,
+        source_commit=GOLDEN_SOURCE_COMMIT,
+    )
+    return expected_golden(packages, find_helm())

@@ -12,10 +12,30 @@ from typing import Any
 
 from meshcharts.layers import Resolution, chart_defaults
 
-__all__ = ["RULES", "Finding", "format_finding", "lint", "lint_errors"]
+__all__ = [
+    "ERROR",
+    "RULES",
+    "RULE_IDS",
+    "WARNING",
+    "Finding",
+    "format_finding",
+    "lint",
+    "lint_errors",
+    "lint_summary",
+]
 
 ERROR = "error"
 WARNING = "warning"
+
+RULE_IDS = (
+    "MTLS-UNINJECTED",
+    "MTLS-GATEWAYS",
+    "RESOURCES",
+    "TRACING-SAMPLING",
+    "TELEMETRY-OFF",
+    "TRAFFIC-RESILIENCE",
+)
+"""Every rule ID, in rule order: what ``--allow`` accepts."""
 
 
 @dataclass(frozen=True)
@@ -26,6 +46,15 @@ class Finding:
     severity: str
     message: str
     fix: str
+
+    def to_json(self) -> dict[str, str]:
+        """The finding as JSON data."""
+        return {
+            "rule": self.rule,
+            "severity": self.severity,
+            "message": self.message,
+            "fix": self.fix,
+        }
 
 
 def format_finding(finding: Finding) -> str:
@@ -191,6 +220,18 @@ def lint(resolution: Resolution) -> list[Finding]:
     values = resolution.values.values
     defaults = chart_defaults(resolution.charts)
     return [finding for rule in RULES for finding in rule(values, defaults)]
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+def lint_summary(findings: list[Finding]) -> str:
+    """``2 errors, 1 warning`` or, when clean, ``no findings (6 rules)``."""
+    if not findings:
+        return f"no findings ({len(RULE_IDS)} rules)"
+    errors = sum(f.severity == ERROR for f in findings)
+    return f"{_plural(errors, 'error')}, {_plural(len(findings) - errors, 'warning')}"
 
 
 def lint_errors(findings: list[Finding], allowed: frozenset[str] = frozenset()) -> list[Finding]:

@@ -11,11 +11,21 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
-from meshcharts.errors import VersionError
+from meshcharts.errors import UserError, VersionError
 from meshcharts.names import check_dns_label, check_version, revision_version
 
-__all__ = ["STEP_IDS", "Plan", "PlanStep", "plan_json", "plan_markdown", "upgrade_plan"]
+__all__ = [
+    "STEP_IDS",
+    "Plan",
+    "PlanStep",
+    "check_packages",
+    "plan_json",
+    "plan_markdown",
+    "plan_text",
+    "upgrade_plan",
+]
 
 STEP_IDS = (
     "prepare",
@@ -60,6 +70,7 @@ class Plan:
     namespace: str
     canary_namespace: str
     steps: tuple[PlanStep, ...]
+    packages: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -74,6 +85,7 @@ class _Context:
     workload_ns: str
     service: str
     values_file: str = ""
+    previous: str = ""
 
     @property
     def values_flag(self) -> str:
@@ -85,7 +97,17 @@ class _Context:
         return revision_version(self.new, self.revision)
 
     def package(self, chart: str, version: str) -> str:
-        return f"{self.charts}/{self.profile}/{chart}-{version}.tgz"
+        folder = (self.previous or self.charts) if version == self.old else self.charts
+        return f"{folder}/{self.profile}/{chart}-{version}.tgz"
+
+    @property
+    def packages(self) -> tuple[str, ...]:
+        """Every package the plan's commands install or upgrade."""
+        return (
+            self.package("istio-init", self.new),
+            self.package("istio", self.old),
+            self.package("istio", self.canary_version),
+        )
 
 
 def _prepare(c: _Context) -> PlanStep:
@@ -293,8 +315,13 @@ def upgrade_plan(
     workload_namespace: str = "<non-critical namespace>",
     service: str = "<service>",
     values_file: str = "",
+    previous: str = "",
 ) -> Plan:
     """The staged plan to move ``profile`` from ``from_version`` to ``to_version``.
+
+    The new packages are read from the build folder ``charts``; the installed version's
+    ``istio`` package (upgraded in place for the gateways, the policies and the hand-over)
+    from ``previous``, the build folder of that version (default: ``charts``).
 
     With ``values_file`` (an environment's values file, ``meshcharts build`` writes it
     beside the packages) the canary control plane is installed with ``-f values_file``;
@@ -320,9 +347,37 @@ def upgrade_plan(
         workload_namespace,
         service,
         values_file,
+        previous,
     )
     steps = tuple(step(context) for step in _STEPS)
-    return Plan(profile, from_version, to_version, revision, ns, context.canary_ns, steps)
+    return Plan(
+        profile,
+        from_version,
+        to_version,
+        revision,
+        ns,
+        context.canary_ns,
+        steps,
+        context.packages,
+    )
+
+
+def check_packages(plan: Plan) -> None:
+    """Raise a UserError naming the first package the plan names that does not exist.
+
+    Raises:
+        UserError: a package is missing: it must be built (at its version) first.
+    """
+    # The order of _Context.packages: the new istio-init, the old istio, the canary istio.
+    versions = (plan.to_version, plan.from_version, plan.to_version)
+    for package, version in zip(plan.packages, versions, strict=True):
+        if not Path(package).is_file():
+            folder, _, _ = package.rpartition(f"/{plan.profile}/")
+            raise UserError(
+                package,
+                f"no such package: build it first (meshcharts build --profile {plan.profile} "
+                f"--version {version} --build-dir {folder})",
+            )
 
 
 def plan_json(plan: Plan) -> str:
@@ -346,4 +401,18 @@ def plan_markdown(plan: Plan) -> str:
         lines += ["", f"## {number}. `{step.id}`: {step.title}", "", step.why, ""]
         lines += ["Before:", *_bullets(step.preconditions), "", "Run:", "", "```sh"]
         lines += [*step.commands, "```", "", "Check:", *_bullets(step.checks)]
+    return "\n".join(lines) + "\n"
+
+
+def plan_text(plan: Plan) -> str:
+    """The plan as plain text for a terminal: numbered steps, indented commands."""
+    lines = [
+        f"upgrade plan: profile {plan.profile}, {plan.from_version} -> {plan.to_version}",
+        f"canary revision {plan.revision} in {plan.canary_namespace} beside {plan.namespace}",
+    ]
+    for number, step in enumerate(plan.steps, 1):
+        lines += ["", f"{number}. {step.id}: {step.title}", f"   {step.why}", "   before:"]
+        lines += [f"     - {item}" for item in step.preconditions]
+        lines += ["   run:", *(f"     $ {command}" for command in step.commands), "   check:"]
+        lines += [f"     - {item}" for item in step.checks]
     return "\n".join(lines) + "\n"

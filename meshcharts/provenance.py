@@ -7,10 +7,10 @@ they are inside the package and covered by its (reproducible) digest:
 * ``meshcharts.io/profile`` — the profile it was built from;
 * ``meshcharts.io/values-digest`` — ``sha256:<hex>`` of the chart's resolved values as
   canonical JSON (:func:`values_digest`);
-* ``meshcharts.io/source-commit`` — ``$SOURCE_COMMIT`` when set, else ``git rev-parse
-  HEAD`` of the current folder when it is a git checkout, else ``unknown``
-  (:func:`source_commit`). Golden files are built with :data:`GOLDEN_SOURCE_COMMIT`, so
-  they do not change with every commit.
+* ``meshcharts.io/source-commit`` — ``--source-commit`` when given, else
+  ``$SOURCE_COMMIT`` when set, else ``unknown`` (:func:`source_commit`); never read from
+  git, so the bytes depend on declared inputs only. Golden files are built with
+  :data:`GOLDEN_SOURCE_COMMIT`.
 
 **Provenance files.** :func:`provenance_body` is the text Helm signs
 (``helm package --sign``): the Chart.yaml as Helm serialises it, ``...``, and the sha256
@@ -65,29 +65,23 @@ def generator_version() -> str:
         return UNKNOWN
 
 
-def source_commit(folder: Path | None = None) -> str:
-    """``$SOURCE_COMMIT``, else ``git rev-parse HEAD`` of ``folder`` (or cwd), else unknown."""
-    env = os.environ.get("SOURCE_COMMIT", "").strip()
-    if env:
-        return env
-    git = shutil.which("git")
-    if git is None:
+def source_commit(explicit: str | None = None) -> str:
+    """The source commit to record: ``explicit``, else ``$SOURCE_COMMIT``, else ``unknown``.
+
+    Never read from git: the folder a command runs in is not one of the build's inputs,
+    so the same inputs give the same bytes inside a checkout and outside one. Pass
+    ``--source-commit "$(git rev-parse HEAD)"`` (or set ``SOURCE_COMMIT``) to record it.
+
+    Raises:
+        UserError: the commit is not one line of at most 200 printable characters.
+    """
+    commit = (explicit if explicit is not None else os.environ.get("SOURCE_COMMIT", "")).strip()
+    if not commit:
         return UNKNOWN
-    try:
-        result = subprocess.run(  # noqa: S603
-            [git, "rev-parse", "--verify", "HEAD"],
-            cwd=folder or Path.cwd(),
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=30,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return UNKNOWN
-    commit = result.stdout.strip()
-    return (
-        commit if result.returncode == 0 and re.fullmatch(r"[0-9a-f]{40,64}", commit) else UNKNOWN
-    )
+    if len(commit) > 200 or not commit.isprintable():
+        subject = "--source-commit" if explicit is not None else "SOURCE_COMMIT"
+        raise UserError(subject, "must be one line of at most 200 printable characters")
+    return commit
 
 
 def values_digest(values: Mapping[str, Any]) -> str:

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +21,7 @@ import semver
 import yaml
 
 from meshcharts.errors import UserError
+from meshcharts.fsutil import write_atomic
 from meshcharts.oci import OciClient, chart_config, chart_manifest, digest_of, parse_oci
 from meshcharts.package import source_date_epoch
 from meshcharts.repoindex import IndexEntry, index_yaml, timestamp
@@ -55,7 +54,11 @@ class SourcePackage:
 
 @dataclass(frozen=True)
 class Published:
-    """What publishing one package did: ``action`` is ``pushed``, ``unchanged`` or ``replaced``."""
+    """What publishing one package did.
+
+    ``action`` is ``copied`` (into a folder) or ``pushed`` (to a registry), ``unchanged``
+    (the target already held the same bytes) or ``replaced`` (``force``).
+    """
 
     package: SourcePackage
     where: str
@@ -159,28 +162,6 @@ def _conflict(package: SourcePackage, where: str) -> UserError:
     )
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` in one rename; readers see the old file or the new."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.tmp-", dir=path.parent)
-    except OSError as exc:
-        raise UserError(str(path), f"cannot be written: {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        Path(tmp).chmod(0o644)
-        Path(tmp).replace(path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise UserError(str(path), f"cannot be written: {exc.strerror or exc}") from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _read_index(path: Path) -> list[dict[str, Any]]:
     if not path.is_file():
         return []
@@ -206,7 +187,7 @@ def _plan_folder(
     *,
     force: bool,
 ) -> list[tuple[SourcePackage, str]]:
-    """What to do with each package (``pushed``/``unchanged``/``replaced``), or refuse."""
+    """What to do with each package (``copied``/``unchanged``/``replaced``), or refuse."""
     versions: dict[str, list[str]] = {}
     for name, version in entries:
         versions.setdefault(name, []).append(version)
@@ -224,7 +205,7 @@ def _plan_folder(
         _check_not_older(package, versions.get(package.name, []), where)
         old = entries.get(key)
         if old is None:
-            plan.append((package, "pushed"))
+            plan.append((package, "copied"))
         elif old.digest == package.sha256:
             plan.append((package, "unchanged"))
         elif force:
@@ -327,6 +308,8 @@ def _prepare_folder(packages: Sequence[SourcePackage], root: Path, *, force: boo
     if root.exists() and not root.is_dir():
         raise UserError(f"--to {root}", "exists and is not a folder")
     index_path = root / "index.yaml"
+    if index_path.is_symlink() or (index_path.exists() and not index_path.is_file()):
+        raise UserError(str(index_path), "is not a regular file; nothing was published")
     old_index = index_path.read_text() if index_path.is_file() else ""
     entries = {(str(e["name"]), str(e["version"])): _entry(e) for e in _read_index(index_path)}
     actions = _plan_folder(packages, entries, str(index_path), force=force)
@@ -341,10 +324,10 @@ def _apply_folder(plan: _FolderPlan) -> list[Published]:
     for package, action in plan.actions:
         target = plan.root / package.file_name
         if action != "unchanged" or not target.is_file() or target.read_bytes() != package.data:
-            _write_atomic(target, package.data)
+            write_atomic(target, package.data)
         prov_target = target.with_name(target.name + ".prov")
         if package.prov is not None and (action != "unchanged" or not prov_target.is_file()):
-            _write_atomic(prov_target, package.prov)
+            write_atomic(prov_target, package.prov)
         elif package.prov is None and action == "replaced":
             prov_target.unlink(missing_ok=True)  # the old package's signature
         if action != "unchanged":
@@ -356,7 +339,7 @@ def _apply_folder(plan: _FolderPlan) -> list[Published]:
     if any(r.action != "unchanged" for r in results) or not index_path.is_file():
         replaced = {(r.package.name, r.package.version) for r in results if r.action == "replaced"}
         merged = merge_index(plan.old_index, list(entries.values()), stamp, replaced=replaced)
-        _write_atomic(index_path, merged.encode())
+        write_atomic(index_path, merged.encode())
     return results
 
 

@@ -16,9 +16,23 @@ every added or removed object:
     Helm then leaves the CRD in the cluster, orphaned (no longer managed by the release)
     rather than deleted; still breaking, the finding says which case applies;
 
-* **disruptive** — the pod template (``spec.template``) of a Deployment, DaemonSet or
-  StatefulSet changes: the upgrade restarts its pods;
-* **safe** — everything else, including added objects.
+* **disruptive** — running traffic or pods are interrupted:
+
+  * the pod template (``spec.template``) of a Deployment, DaemonSet or StatefulSet
+    changes: the upgrade restarts its pods;
+  * a workload (Deployment, DaemonSet, StatefulSet, ReplicaSet, Job, CronJob, Pod) is
+    removed: helm upgrade deletes it and its pods (a Job's run in progress is stopped, a
+    CronJob's schedule ends; which Jobs are still running is not known from packages);
+  * a Service is removed: its clients lose the endpoint;
+  * a MutatingWebhookConfiguration or ValidatingWebhookConfiguration is removed: sidecar
+    injection or validation stops for every new object;
+
+* **safe** — everything else, including added objects and other removed objects (helm
+  upgrade deletes them).
+
+:attr:`ReleaseDiff.removed` lists the removed objects whatever their severity; the
+reports count them apart. Both packages must be of one chart (the ``name`` in Chart.yaml):
+comparing ``istio`` with ``istio-init`` would call every object added or removed.
 
 With an environment (``--env``), the environment's values file for each chart (what
 ``meshcharts build`` writes as ``values-<env>.yaml``) is applied to both packages, as
@@ -70,6 +84,18 @@ SEVERITIES: Final[tuple[Severity, ...]] = ("breaking", "disruptive", "safe")
 
 WORKLOADS: Final = frozenset({"Deployment", "DaemonSet", "StatefulSet"})
 CRD: Final = "CustomResourceDefinition"
+# Kinds whose removal interrupts something running, and why (the rest are safe to delete).
+_REMOVED_POD_OWNERS: Final = WORKLOADS | {"ReplicaSet", "Job", "CronJob", "Pod"}
+_REMOVED_DISRUPTS: Final[Mapping[str, str]] = {
+    "Service": "Service removed: helm upgrade deletes it and its clients lose the endpoint",
+    "MutatingWebhookConfiguration": (
+        "webhook removed: helm upgrade deletes it and new pods are no longer mutated "
+        "(sidecar injection stops)"
+    ),
+    "ValidatingWebhookConfiguration": (
+        "webhook removed: helm upgrade deletes it and new objects are no longer validated"
+    ),
+}
 KEEP: Final = "keep"
 
 _VERSION: Final = re.compile(r"^spec\.versions\[name=([^\]]+)\]$")
@@ -134,13 +160,20 @@ class ReleaseDiff:
         """Whether ``helm upgrade`` from old to new would fail or destroy data."""
         return bool(self.of("breaking"))
 
+    @property
+    def removed(self) -> tuple[Finding, ...]:
+        """The objects the new release no longer has, whatever their severity."""
+        return tuple(f for f in self.findings if f.change == "removed")
+
     def to_json(self) -> dict[str, Any]:
-        """The report as JSON data."""
+        """The report as JSON data; ``counts`` has each severity and ``removed`` objects."""
+        counts: dict[str, int] = {s: len(self.of(s)) for s in SEVERITIES}
+        counts["removed"] = len(self.removed)
         return {
             "old": self.old,
             "new": self.new,
             "breaking": self.breaking,
-            "counts": {s: len(self.of(s)) for s in SEVERITIES},
+            "counts": counts,
             "changes": [f.to_json() for f in self.findings],
         }
 
@@ -205,20 +238,30 @@ def _kept(obj: Mapping[str, Any] | None) -> bool:
     return policy == KEEP
 
 
+def _classify_removed(kind: str, removed: Mapping[str, Any] | None) -> tuple[Severity, str]:
+    """How bad deleting an object of ``kind`` is (``removed``: its body, known for CRDs)."""
+    if kind == CRD:
+        reason = (
+            "CRD removed; it carries helm.sh/resource-policy: keep, so helm upgrade "
+            "orphans it (left in the cluster, no longer managed) instead of deleting it"
+            if _kept(removed)
+            else "CRD removed: helm upgrade deletes it and every custom resource of its kind"
+        )
+        return "breaking", reason
+    if kind in _REMOVED_POD_OWNERS:
+        return "disruptive", f"{kind} removed: helm upgrade deletes it and its pods"
+    if kind in _REMOVED_DISRUPTS:
+        return "disruptive", _REMOVED_DISRUPTS[kind]
+    return "safe", "removed: helm upgrade deletes it"
+
+
 def _classify(change: ObjectChange, removed: Mapping[str, Any] | None) -> list[Finding]:
     where = (change.kind, change.namespace, change.name, change.change)
     if change.change == "added":
         return [Finding("safe", *where, "", "added")]
     if change.change == "removed":
-        if change.kind == CRD:
-            reason = (
-                "CRD removed; it carries helm.sh/resource-policy: keep, so helm upgrade "
-                "orphans it (left in the cluster, no longer managed) instead of deleting it"
-                if _kept(removed)
-                else "CRD removed: helm upgrade deletes it and every custom resource of its kind"
-            )
-            return [Finding("breaking", *where, "", reason)]
-        return [Finding("safe", *where, "", "removed: helm upgrade deletes it")]
+        severity, reason = _classify_removed(change.kind, removed)
+        return [Finding(severity, *where, "", reason)]
     findings = []
     for field in change.fields:
         severity, reason = _classify_field(change.kind, field)
@@ -277,6 +320,21 @@ def environment_overlays(
     }
 
 
+def _chart_names(side: Side) -> str:
+    return ", ".join(tree.name for tree in side.charts)
+
+
+def _same_chart(a: Side, b: Side) -> None:
+    """Refuse two different charts: every object would show as removed or added."""
+    old, new = _chart_names(a), _chart_names(b)
+    if old != new:
+        raise DiffError(
+            b.label,
+            f"chart {new}, but {a.label} is chart {old} "
+            "(release-diff compares two versions of one chart)",
+        )
+
+
 def release_diff(
     old: Path,
     new: Path,
@@ -295,13 +353,15 @@ def release_diff(
             the names are equal).
 
     Raises:
-        DiffError: a package cannot be read or does not render.
+        DiffError: a package cannot be read or does not render, or the two are packages of
+            different charts.
     """
     if labels is None:
         same = old.name == new.name
         labels = (str(old), str(new)) if same else (old.name, new.name)
     a = _with_values(package_side(old, label=labels[0]), overlays or {})
     b = _with_values(package_side(new, label=labels[1]), overlays or {})
+    _same_chart(a, b)
     report = diff_resolutions(a, b)
     olds = _removed_objects(a) if any(o.change == "removed" for o in report.objects) else {}
     findings = [
@@ -337,11 +397,14 @@ def _finding_line(finding: Finding) -> str:
 def format_release_diff(report: ReleaseDiff) -> str:
     """The report for people: counts, then each severity's changes grouped by object.
 
+    The counts line gives the findings of each severity, then how many of them are
+    removed objects.
+
     Example::
 
         old: istio-1.0.6.tgz
         new: istio-1.0.7.tgz
-        breaking: 1, disruptive: 1, safe: 0
+        breaking: 1, disruptive: 1, safe: 0 (removed objects: 0)
         breaking:
           Deployment istio-system/istio-pilot
               ~ spec.selector.matchLabels.app: "pilot" -> "pilot2"
@@ -349,6 +412,8 @@ def format_release_diff(report: ReleaseDiff) -> str:
         ...
     """
     counts = ", ".join(f"{s}: {len(report.of(s))}" for s in SEVERITIES)
+    # Removals are counted apart as well: each is also one of the severities above.
+    counts += f" (removed objects: {len(report.removed)})"
     lines = [f"old: {report.old}", f"new: {report.new}", counts]
     if not report.findings:
         lines.append("no differences")

@@ -18,8 +18,6 @@ top-level keys the environment changes are validated again.
 from __future__ import annotations
 
 import copy
-import os
-import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -33,7 +31,7 @@ from meshcharts.components import Component
 from meshcharts.errors import MeshchartsError, UserError, ValuesError
 from meshcharts.layers import Resolution
 from meshcharts.mergerules import dotted, parse_item_segment
-from meshcharts.schema import infer_schema
+from meshcharts.schema import infer_schema, schema_message
 from meshcharts.values import DELETED, Assignment, KeyPath, ResolvedValues, child
 from meshcharts.yamltext import dump_values
 
@@ -43,7 +41,6 @@ __all__ = [
     "helm_coalesce",
     "minimal_overlay",
     "values_file",
-    "write_atomic",
 ]
 
 
@@ -270,7 +267,7 @@ def _violation(
 ) -> ValuesError:
     origin = resolved.origin(path)
     shown = _shown_path(resolved, path) or "(top level)"
-    rule = f"{error.message} [schema: {error.validator}]"
+    rule = f"{schema_message(error)} [schema: {error.validator}]"
     if origin is None:
         return ValuesError(f"chart {chart}", f"{shown}: {rule}")
     # The line of the bad value itself when the layer set a whole list or map above it.
@@ -427,20 +424,6 @@ def values_file(
     header = _header(resolution, chart, environment, full, package)
     text = dump_values(overlay, docs=_comments(resolution.values, overlay), header=header)
     return ValuesFile(chart, resolution.profile, environment, overlay, text)
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and ``os.replace``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        Path(temp).chmod(0o644)
-        Path(temp).replace(path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
 
 
 def provenance_keys(resolution: Resolution, chart: str) -> frozenset[str]:

@@ -4,14 +4,24 @@ from __future__ import annotations
 
 import re
 import tomllib
+from dataclasses import dataclass
 from pathlib import Path
 
 import semver
 
+from meshcharts.charts import ISTIO_VERSION
 from meshcharts.errors import UserError, VersionError
+from meshcharts.fsutil import write_atomic
 from meshcharts.names import check_version
 
-__all__ = ["PROJECT_FILE", "bump", "project_version", "write_project_version"]
+__all__ = [
+    "PROJECT_FILE",
+    "VersionSource",
+    "bump",
+    "chart_version",
+    "project_version",
+    "write_project_version",
+]
 
 PROJECT_FILE = "meshcharts.toml"
 PARTS = ("major", "minor", "patch", "prerelease")
@@ -27,11 +37,45 @@ def project_version(folder: Path) -> str | None:
         data = tomllib.loads(path.read_text())
     except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise UserError(str(path), f"cannot be read: {exc}") from None
-    version = data.get("chart", {}).get("version")
+    chart = data.get("chart", {})
+    if not isinstance(chart, dict):
+        raise UserError(str(path), "[chart] must be a table")
+    version = chart.get("version")
     if not isinstance(version, str):
         raise UserError(str(path), 'has no [chart] version = "X.Y.Z"')
     check_version(version)
     return version
+
+
+@dataclass(frozen=True)
+class VersionSource:
+    """A chart version and where it came from (``--version``, the file, or built in)."""
+
+    version: str
+    source: str
+
+    def to_json(self) -> dict[str, str]:
+        """The version as JSON data."""
+        return {"version": self.version, "source": self.source}
+
+
+def chart_version(explicit: str | None, folder: Path) -> VersionSource:
+    """The chart version every command that assembles charts uses.
+
+    ``explicit`` (``--version``) wins; else ``[chart] version`` of ``folder/meshcharts.toml``;
+    else the built-in version.
+
+    Raises:
+        VersionError: the version is not strict SemVer 2.
+        UserError: ``meshcharts.toml`` cannot be read.
+    """
+    if explicit is not None:
+        check_version(explicit)
+        return VersionSource(explicit, "--version")
+    found = project_version(folder)
+    if found is not None:
+        return VersionSource(found, str(folder / PROJECT_FILE))
+    return VersionSource(ISTIO_VERSION, "built-in")
 
 
 def bump(version: str, part: str, pre: str = "rc") -> str:
@@ -79,9 +123,7 @@ def write_project_version(folder: Path, version: str) -> Path:
         if text and not text.endswith("\n"):
             text += "\n"
         text += f'[chart]\nversion = "{version}"\n'
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text)
-    tmp.replace(path)
+    write_atomic(path, text.encode(), what=str(path))
     if project_version(folder) != version:
         raise UserError(str(path), "could not be updated")
     return path

@@ -20,7 +20,7 @@ def _run_build(out: Path, *, env: dict[str, str] | None = None, umask: int | Non
         "import os, sys\n"
         f"{f'os.umask({umask})' if umask is not None else ''}\n"
         "from meshcharts.cli import main\n"
-        f"sys.argv = ['meshcharts', 'build', '--out', {str(out)!r}]\n"
+        f"sys.argv = ['meshcharts', 'build', '--build-dir', {str(out)!r}]\n"
         "main()\n"
     )
     # The source commit is a build input; pin it so that a commit made meanwhile cannot count.
@@ -86,7 +86,10 @@ def test_build_json_lists_every_package_with_its_digest(tmp_path: Path) -> None:
 def test_index_digests_and_pinned_timestamps(tmp_path: Path) -> None:
     _run_build(tmp_path / "out", env={"SOURCE_DATE_EPOCH": "1700000000"})
     out = tmp_path / "out"
-    for index_path in [out / "index.yaml", out / "default" / "index.yaml"]:
+    index_paths = sorted(out.glob("*/index.yaml"))
+    assert [p.parent.name for p in index_paths] == sorted(load_profiles().builtin)
+    assert not (out / "index.yaml").exists()
+    for index_path in index_paths:
         index = yaml.safe_load(index_path.read_text())
         assert index["generated"] == "2023-11-14T22:13:20Z"
         for versions in index["entries"].values():
@@ -109,7 +112,7 @@ def test_failed_build_leaves_previous_output_untouched(
         raise OSError("disk full")
 
     monkeypatch.setattr(meshcharts.build, "write_files", explode)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(UserError, match=r"--build-dir .*/out: cannot be written: disk full"):
         write_build(build_packages(profiles, ["default"], version="2.0.0"), out)
     assert _digests(out) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]

@@ -42,7 +42,7 @@ def invoke(*args: str) -> tuple[int, str, str]:
         (
             ["build", "--set", "pilot.replicaCount=many"],
             "value pilot.replicaCount (set by --set, command line): "
-            "'many' is not of type 'integer'",
+            '"many" is not of type "integer"',
         ),
         (
             ["values", "--profile", "default", "--explain", "nope.x"],
@@ -55,7 +55,7 @@ def test_user_errors_are_one_line_exit_2_and_write_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str], message: str | None
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    code, stdout, stderr = invoke(*args, *(["--out", "out"] if args[0] == "build" else []))
+    code, stdout, stderr = invoke(*args, *(["--build-dir", "out"] if args[0] == "build" else []))
     assert code == 2
     if message is not None:
         assert stderr.startswith("error: ")
@@ -72,7 +72,7 @@ def test_extends_cycle_and_bad_name_from_the_cli(tmp_path: Path) -> None:
         {"a": profile_source("a", extends="b"), "b": profile_source("b", extends="a")},
     )
     code, _, stderr = invoke(
-        "build", "--profiles", str(folder), "--profile", "a", "--out", str(tmp_path / "o")
+        "build", "--profiles", str(folder), "--profile", "a", "--build-dir", str(tmp_path / "o")
     )
     assert (code, stderr.strip()) == (2, "error: profile 'a': extends cycle: a -> b -> a")
     bad = write_profiles(tmp_path / "q", {"Bad": profile_source("Bad")})
@@ -82,15 +82,15 @@ def test_extends_cycle_and_bad_name_from_the_cli(tmp_path: Path) -> None:
 
 
 def test_build_writes_packages_index_and_build_json(tmp_path: Path) -> None:
-    code, stdout, _ = invoke("build", "--profile", "minimal", "--out", str(tmp_path / "out"))
+    code, stdout, _ = invoke("build", "--profile", "minimal", "--build-dir", str(tmp_path / "out"))
     assert code == 0
     assert sorted(
         p.relative_to(tmp_path / "out").as_posix()
         for p in (tmp_path / "out").rglob("*")
         if p.is_file()
     ) == [
+        ".meshcharts",
         "build.json",
-        "index.yaml",
         "minimal/index.yaml",
         "minimal/istio-1.0.6-canary.tgz",
         "minimal/istio-1.0.6.tgz",
@@ -156,6 +156,7 @@ def test_render_writes_unpacked_trees(tmp_path: Path) -> None:
     code, _, _ = invoke("render", "--profile", "default", "--out", str(tmp_path / "r"))
     assert code == 0
     assert sorted(p.name for p in (tmp_path / "r").iterdir()) == [
+        ".meshcharts",
         "istio",
         "istio-init",
         "istio@canary",

@@ -368,11 +368,11 @@ def test_environment_errors_are_one_line_exit_2_and_write_nothing(
     folder = write_envs(tmp_path / "envs", files)
     out = tmp_path / "out"
     env = str(folder if command == "build" else folder / f"{target}.yaml")
-    args = [command, "--env", env]
+    args = [command, "--env-dir" if command == "build" else "--env", env]
     if command == "build":
         args += ["--profile", "default", "--profile", "demo"]
     if command != "lint":
-        args += ["--out", str(out)]
+        args += ["--build-dir" if command == "build" else "--out", str(out)]
     code, stdout, stderr = invoke(*args)
     assert code == 2, stdout
     lines = stderr.splitlines()
@@ -410,7 +410,7 @@ def test_yaml_loader_lines_merge_keys_and_json_data_only() -> None:
 
 
 def test_build_writes_the_values_of_the_builtin_environments(tmp_path: Path) -> None:
-    code, stdout, stderr = invoke("build", "--out", str(tmp_path / "out"))
+    code, stdout, stderr = invoke("build", "--build-dir", str(tmp_path / "out"))
     assert code == 0, stderr
     out = tmp_path / "out"
     assert sorted(p.relative_to(out).as_posix() for p in out.glob("*/values-*.yaml")) == [
@@ -433,7 +433,7 @@ def test_build_writes_the_values_of_the_builtin_environments(tmp_path: Path) -> 
 
 
 def test_build_of_other_profiles_skips_the_builtin_environments(tmp_path: Path) -> None:
-    code, _, _ = invoke("build", "--profile", "minimal", "--out", str(tmp_path / "out"))
+    code, _, _ = invoke("build", "--profile", "minimal", "--build-dir", str(tmp_path / "out"))
     assert code == 0
     assert list((tmp_path / "out").glob("*/values-*.yaml")) == []
 
@@ -443,13 +443,21 @@ def test_build_env_folder_adds_the_profiles_it_needs(tmp_path: Path) -> None:
         tmp_path / "envs",
         {"edge": "name: edge\nprofile: minimal\nvalues:\n  pilot:\n    autoscaleMin: 2\n"},
     )
-    code, _, stderr = invoke("build", "--env", str(folder), "--out", str(tmp_path / "out"))
+    code, _, stderr = invoke(
+        "build", "--env-dir", str(folder), "--build-dir", str(tmp_path / "out")
+    )
     assert code == 0, stderr
     assert yaml.safe_load((tmp_path / "out" / "minimal" / "values-edge.yaml").read_text()) == {
         "pilot": {"autoscaleMin": 2}
     }
     code, _, stderr = invoke(
-        "build", "--env", str(folder), "--profile", "default", "--out", str(tmp_path / "o2")
+        "build",
+        "--env-dir",
+        str(folder),
+        "--profile",
+        "default",
+        "--build-dir",
+        str(tmp_path / "o2"),
     )
     assert code == 2
     assert stderr.strip() == (
@@ -467,12 +475,12 @@ def test_build_refuses_an_environment_with_lint_errors(tmp_path: Path) -> None:
             "      mode: strict\nmesh:\n  namespaces:\n    - {name: old, injection: disabled}\n"
         },
     )
-    args = ["build", "--env", str(folder), "--profile", "default"]
-    code, _, stderr = invoke(*args, "--out", str(tmp_path / "out"))
+    args = ["build", "--env-dir", str(folder), "--profile", "default"]
+    code, _, stderr = invoke(*args, "--build-dir", str(tmp_path / "out"))
     assert code == 2
     assert "environment 'strict'" in stderr and "lint errors MTLS-UNINJECTED" in stderr
     assert not (tmp_path / "out").exists()
-    code, _, _ = invoke(*args, "--allow", "MTLS-UNINJECTED", "--out", str(tmp_path / "out"))
+    code, _, _ = invoke(*args, "--allow", "MTLS-UNINJECTED", "--build-dir", str(tmp_path / "out"))
     assert code == 0
     assert (tmp_path / "out" / "default" / "values-strict.yaml").is_file()
 
@@ -497,23 +505,38 @@ def test_each_chart_is_assembled_once_whatever_the_number_of_environments(
     for folder, out in [(empty, "a"), (write_envs(tmp_path / "many", many), "b")]:
         calls.clear()
         code, _, stderr = invoke(
-            "build", "--profile", "default", "--env", str(folder), "--out", str(tmp_path / out)
+            "build",
+            "--profile",
+            "default",
+            "--env-dir",
+            str(folder),
+            "--build-dir",
+            str(tmp_path / out),
         )
         assert code == 0, stderr
         assert calls == ["default"] * 3  # istio-init, istio and its canary, once each
     assert len(list((tmp_path / "b" / "default").glob("values-*.yaml"))) == 25
 
 
-def test_render_and_plan_with_an_environment(tmp_path: Path) -> None:
+def test_render_and_plan_with_an_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     env = builtin_environments_dir() / "prod.yaml"
     code, stdout, stderr = invoke("render", "--env", str(env), "--out", str(tmp_path / "r"))
     assert code == 0, stderr
     assert sorted(p.name for p in (tmp_path / "r").iterdir()) == [
+        ".meshcharts",
         "istio",
         "istio-init",
         "istio@canary",
         "values-prod.yaml",
     ]
+    monkeypatch.chdir(tmp_path)
+    # plan checks that the packages it names exist (it does not read them).
+    for name in ("istio-init-1.1.0", "istio-1.0.6", "istio-1.1.0-canary"):
+        package = tmp_path / "charts_out" / "default" / f"{name}.tgz"
+        package.parent.mkdir(parents=True, exist_ok=True)
+        package.write_bytes(b"")
     code, stdout, _ = invoke("plan", "--env", str(env), "--from", "1.0.6", "--to", "1.1.0")
     assert code == 0
     assert (

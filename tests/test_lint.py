@@ -91,7 +91,8 @@ def test_cli_exit_codes() -> None:
     runner = CliRunner()
     assert runner.invoke(app, ["lint", "--profile", "default"]).exit_code == 0
     warning = runner.invoke(app, ["lint", "--profile", "default", "--set", "pilot.traceSampling=0"])
-    assert (warning.exit_code, warning.stdout.count("\n")) == (0, 1)
+    assert (warning.exit_code, warning.stdout.count("\n")) == (0, 2)
+    assert warning.stdout.splitlines()[-1] == "profile default: 0 errors, 1 warning"
     error = runner.invoke(
         app, ["lint", "--profile", "default", "--set", STRICT, "--set", "gateways.enabled=false"]
     )

@@ -112,7 +112,7 @@ def test_publish_twice_refuse_force_and_pull_with_both_helms(
     # A different package under a published name and version: refused, exit 2, named.
     with pytest.raises(UserError, match=r"istio 1\.0\.6: .* different package"):
         publish(builds["changed"], target, profiles=["default"], plain_http=True)
-    args = ["publish", "--from", str(builds["changed"]), "--to", target, "-p", "default"]
+    args = ["publish", "--build-dir", str(builds["changed"]), "--to", target, "-p", "default"]
     result = CliRunner().invoke(app, [*args, "--plain-http"])
     assert result.exit_code == 2, result.output
     assert "istio 1.0.6" in result.output
@@ -308,7 +308,7 @@ def test_manifest_put_rejected_once_then_rerun(
 ) -> None:
     """The registry rejects the first manifest PUT: exit 2, nothing tagged; a rerun completes."""
     proxy, failed = failing_proxy
-    args = ["publish", "--from", str(builds["v106"]), "-p", "default", "--plain-http"]
+    args = ["publish", "--build-dir", str(builds["v106"]), "-p", "default", "--plain-http"]
     result = CliRunner().invoke(app, [*args, "--to", f"oci://{proxy}/rejected"])
     assert result.exit_code == 2, result.output
     assert "HTTP 500" in result.output
@@ -351,7 +351,7 @@ def test_signed_build_pulls_and_verifies_with_both_helms(
         )
         (tmp_path / "pubring.gpg").write_bytes(exported.stdout)
         out = tmp_path / "out"
-        args = ["build", "-p", "minimal", "--out", str(out), "--sign", "pub@example.invalid"]
+        args = ["build", "-p", "minimal", "--build-dir", str(out), "--sign", "pub@example.invalid"]
         result = CliRunner().invoke(app, [*args, "--keyring", str(home)])
         assert result.exit_code == 0, result.output
     finally:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -85,7 +86,12 @@ def test_plan_rejects_bad_input(kwargs: dict[str, str], error: type[Exception]) 
         upgrade_plan("default", **kwargs)
 
 
-def test_plan_cli() -> None:
+def test_plan_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    for name in ("istio-init-1.1.0", "istio-1.0.6", "istio-1.1.0-canary"):
+        package = tmp_path / "charts_out" / "default" / f"{name}.tgz"
+        package.parent.mkdir(parents=True, exist_ok=True)
+        package.write_bytes(b"")  # plan checks that they exist; it does not read them
     runner = CliRunner()
     result = runner.invoke(
         app,

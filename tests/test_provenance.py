@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 
 from meshcharts import build_packages, load_profiles
 from meshcharts.cli import app
+from meshcharts.errors import UserError
 from meshcharts.provenance import (
     GOLDEN_SOURCE_COMMIT,
     generator_version,
@@ -56,7 +57,7 @@ def gnupg() -> Iterator[Path]:
 
 
 def _build(out: Path, *args: str) -> dict[str, object]:
-    result = runner.invoke(app, ["build", "-p", "minimal", "--out", str(out), *args])
+    result = runner.invoke(app, ["build", "-p", "minimal", "--build-dir", str(out), *args])
     assert result.exit_code == 0, result.output
     record = json.loads((out / "build.json").read_text())
     assert isinstance(record, dict)
@@ -149,7 +150,7 @@ def test_unknown_key_is_a_user_error_and_nothing_is_written(tmp_path: Path, gnup
             "build",
             "-p",
             "minimal",
-            "--out",
+            "--build-dir",
             str(out),
             "--sign",
             "nobody@nowhere",
@@ -166,7 +167,7 @@ def test_unknown_key_is_a_user_error_and_nothing_is_written(tmp_path: Path, gnup
             "build",
             "-p",
             "minimal",
-            "--out",
+            "--build-dir",
             str(out),
             "--sign",
             KEY,
@@ -215,23 +216,44 @@ def test_packages_are_reproducible_and_cover_the_inputs(monkeypatch: pytest.Monk
     assert b"meshcharts.io/source-commit: x\n" in fixed[0].tree.files["Chart.yaml"]
 
 
-def test_source_commit_from_env_git_or_unknown(
+def test_source_commit_is_explicit_or_unknown_never_git(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("SOURCE_COMMIT", raising=False)
-    assert source_commit(tmp_path) == "unknown"
     repo = tmp_path / "repo"
     repo.mkdir()
     git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@example.com"]
     subprocess.run([*git, "init", "-q"], check=True)
-    assert source_commit(repo) == "unknown", "no commit yet"
     subprocess.run([*git, "commit", "-q", "--allow-empty", "-m", "x"], check=True)
-    head = subprocess.run(
-        [*git, "rev-parse", "HEAD"], check=True, capture_output=True, text=True
-    ).stdout.strip()
-    assert source_commit(repo) == head
     monkeypatch.chdir(repo)
-    assert source_commit() == head
+    assert source_commit() == "unknown", "the working folder's HEAD is not an input"
+    assert source_commit("abc123") == "abc123"
     monkeypatch.setenv("SOURCE_COMMIT", "release-7")
-    assert source_commit(repo) == "release-7"
+    assert source_commit() == "release-7"
+    assert source_commit("explicit") == "explicit", "--source-commit wins over the variable"
+    with pytest.raises(UserError, match="--source-commit: must be one line"):
+        source_commit("a\nb")
     assert GOLDEN_SOURCE_COMMIT == "0" * 40
+
+
+def test_same_inputs_same_bytes_inside_and_outside_a_git_checkout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The folder a build runs in is not an input: a checkout and a plain folder agree."""
+    monkeypatch.delenv("SOURCE_COMMIT", raising=False)
+    checkout, plain = tmp_path / "checkout", tmp_path / "elsewhere" / "plain"
+    checkout.mkdir()
+    plain.mkdir(parents=True)
+    git = ["git", "-C", str(checkout), "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "commit", "-q", "--allow-empty", "-m", "x"], check=True)
+    digests = []
+    for folder in (checkout, plain):
+        monkeypatch.chdir(folder)
+        result = runner.invoke(app, ["build", "-p", "minimal", "-p", "remote"])
+        assert result.exit_code == 0, result.output
+        out = folder / "charts_out"
+        files = sorted(p for p in out.rglob("*") if p.is_file())
+        assert len(files) > 6
+        digests.append({p.relative_to(out).as_posix(): p.read_bytes() for p in files})
+    assert digests[0] == digests[1]

@@ -16,9 +16,11 @@ import yaml
 from tools import HELM3, HELM4, run_helm
 from typer.testing import CliRunner
 
+import meshcharts.fsutil
 from meshcharts import build_packages, load_profiles, write_build
 from meshcharts.cli import app
 from meshcharts.errors import UserError
+from meshcharts.fsutil import OutputError
 from meshcharts.publish import load_build, merge_index, publish, publish_folder
 from meshcharts.repoindex import index_yaml
 from meshcharts.setvalues import SetArg
@@ -61,13 +63,21 @@ def is_subsequence(old: list[str], new: list[str]) -> bool:
 def test_publish_twice_refuse_force(builds: dict[str, Path], tmp_path: Path) -> None:
     repo = tmp_path / "repo"
     first = publish(builds["v106"], str(repo), profiles=["default"])
-    assert [r.action for r in first] == ["pushed"] * 3
+    assert [r.action for r in first] == ["copied"] * 3
     index = (repo / "index.yaml").read_bytes()
     again = publish(builds["v106"], str(repo), profiles=["default"])
     assert [r.action for r in again] == ["unchanged"] * 3
     assert (repo / "index.yaml").read_bytes() == index
 
-    args = ["publish", "--from", str(builds["v106-changed"]), "--to", str(repo), "-p", "default"]
+    args = [
+        "publish",
+        "--build-dir",
+        str(builds["v106-changed"]),
+        "--to",
+        str(repo),
+        "-p",
+        "default",
+    ]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 2
     assert "istio 1.0.6" in result.output and "different package" in result.output
@@ -104,7 +114,7 @@ def test_merge_keeps_helm_written_entries_byte_for_byte(
     old = (repo / "index.yaml").read_text()
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1000")
     results = publish(builds["v107"], str(repo), profiles=["default"])
-    assert [r.action for r in results] == ["pushed"] * 3
+    assert [r.action for r in results] == ["copied"] * 3
     new = (repo / "index.yaml").read_text()
     old_lines = [line for line in old.splitlines() if not line.startswith("generated:")]
     assert is_subsequence(old_lines, new.splitlines())
@@ -127,36 +137,57 @@ def test_lower_version_refused(builds: dict[str, Path], tmp_path: Path) -> None:
     repo = tmp_path / "repo"
     publish(builds["v107"], str(repo), profiles=["default"])
     result = CliRunner().invoke(
-        app, ["publish", "--from", str(builds["v105"]), "--to", str(repo), "-p", "default"]
+        app, ["publish", "--build-dir", str(builds["v105"]), "--to", str(repo), "-p", "default"]
     )
     assert result.exit_code == 2
     assert "1.0.5: is lower than" in result.output and "1.0.7" in result.output
     assert not list(repo.glob("*1.0.5*"))
 
 
-def test_interrupted_index_write_then_rerun(builds: dict[str, Path], tmp_path: Path) -> None:
+def test_interrupted_index_write_then_rerun(
+    builds: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Packages are written first and index.yaml last; a failed index write is completed by a rerun."""
     repo = tmp_path / "repo"
     publish(builds["v106"], str(repo), profiles=["default"])
     index = (repo / "index.yaml").read_bytes()
-    # The fault: the repository's index cannot be replaced (a folder blocks the rename).
-    blocked = repo / "index.yaml"
-    blocked.rename(repo / "index.keep")
-    blocked.mkdir()
-    (repo / "index.keep").replace(blocked / "x")
+    real_write = meshcharts.fsutil.write_atomic
+
+    def fail_on_index(path: Path, data: bytes, *, what: str | None = None) -> None:
+        if path.name == "index.yaml":
+            raise OutputError(str(path), "cannot be written: No space left on device")
+        real_write(path, data, what=what)
+
+    monkeypatch.setattr("meshcharts.publish.write_atomic", fail_on_index)
     with pytest.raises(UserError, match="index.yaml: cannot be written"):
         publish_folder(load_build(builds["v107"], ["default"]), repo)
     assert (repo / "istio-1.0.7.tgz").is_file()  # packages went first
-    shutil.rmtree(blocked)
-    (repo / "index.yaml").write_bytes(index)  # the fault is gone; the old index is intact
+    assert (repo / "index.yaml").read_bytes() == index  # the old index is intact
+    monkeypatch.setattr("meshcharts.publish.write_atomic", real_write)
     results = publish(builds["v107"], str(repo), profiles=["default"])
-    assert [r.action for r in results] == ["pushed"] * 3
+    assert [r.action for r in results] == ["copied"] * 3
     entries = yaml.safe_load((repo / "index.yaml").read_text())["entries"]
     assert len(entries["istio"]) == 4 and len(entries["istio-init"]) == 2
     for entry in entries["istio"] + entries["istio-init"]:
         data = (repo / entry["urls"][0]).read_bytes()
         assert hashlib.sha256(data).hexdigest() == entry["digest"]
     assert not [p for p in repo.iterdir() if p.name.startswith(".")]
+
+
+@pytest.mark.parametrize("kind", ["folder", "link"])
+def test_an_index_that_is_not_a_file_is_refused_before_any_write(
+    builds: dict[str, Path], tmp_path: Path, kind: str
+) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    if kind == "folder":
+        (repo / "index.yaml").mkdir()
+    else:
+        (tmp_path / "elsewhere.yaml").write_text("apiVersion: v1\nentries: {}\n")
+        (repo / "index.yaml").symlink_to(tmp_path / "elsewhere.yaml")
+    with pytest.raises(UserError, match="index.yaml: is not a regular file"):
+        publish(builds["v107"], str(repo), profiles=["default"])
+    assert sorted(p.name for p in repo.iterdir()) == ["index.yaml"]
 
 
 def test_every_profile_gets_its_own_repository(tmp_path: Path) -> None:

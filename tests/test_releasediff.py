@@ -16,10 +16,12 @@ from typer.testing import CliRunner
 from meshcharts import SetArg, build_packages, load_profiles
 from meshcharts.assemble import ChartTree
 from meshcharts.cli import app
-from meshcharts.diff import load_package
+from meshcharts.diff import DiffError, load_package
 from meshcharts.environments import builtin_environments_dir, load_environment
+from meshcharts.errors import UserError
 from meshcharts.package import package_chart
 from meshcharts.releasediff import (
+    compare_build,
     environment_overlays,
     format_release_diff,
     release_diff,
@@ -89,20 +91,20 @@ def _objects() -> Objects:
     }
 
 
-def _package(folder: Path, objects: Objects, version: str) -> Path:
+def _package(folder: Path, objects: Objects, version: str, chart: str = "probe") -> Path:
     text = yaml.safe_dump_all(list(objects.values()), sort_keys=True)
-    chart = f"apiVersion: v2\nname: probe\nversion: {version}\n"
+    metadata = f"apiVersion: v2\nname: {chart}\nversion: {version}\n"
     tree = ChartTree(
-        "probe",
+        chart,
         version,
-        {"apiVersion": "v2", "name": "probe", "version": version},
+        {"apiVersion": "v2", "name": chart, "version": version},
         {
-            "Chart.yaml": chart.encode(),
+            "Chart.yaml": metadata.encode(),
             "values.yaml": b"{}\n",
             "templates/objects.yaml": text.encode(),
         },
     )
-    path = folder / f"probe-{version}.tgz"
+    path = folder / f"{chart}-{version}.tgz"
     folder.mkdir(parents=True, exist_ok=True)
     path.write_bytes(package_chart(tree, mtime=0))
     return path
@@ -207,7 +209,9 @@ def test_each_class_of_change(
     assert allowed.exit_code == 0
     as_json = runner.invoke(app, ["release-diff", str(old), str(new), "--format", "json"])
     assert json.loads(as_json.stdout) == json.loads(release_diff_json(report))
-    assert json.loads(as_json.stdout)["counts"][severity] == len(report.findings)
+    counts = json.loads(as_json.stdout)["counts"]
+    assert counts[severity] == len(report.findings)
+    assert counts["removed"] == len(report.removed) == (1 if change is _crd_removed else 0)
 
 
 def test_clearing_a_cluster_ip_and_an_unchanged_release_are_safe(tmp_path: Path) -> None:
@@ -235,6 +239,73 @@ def test_a_removed_crd_without_keep_is_deleted_with_its_resources(tmp_path: Path
     assert "deletes it and every custom resource" in finding.reason
 
 
+def _webhook(kind: str, name: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "admissionregistration.k8s.io/v1",
+        "kind": kind,
+        "metadata": {"name": name},
+        "webhooks": [{"name": f"{name}.probe.io", "sideEffects": "None"}],
+    }
+
+
+def test_removed_workloads_services_and_webhooks_are_disruptive(tmp_path: Path) -> None:
+    old = _objects()
+    old["injector"] = _webhook("MutatingWebhookConfiguration", "probe-injector")
+    old["validator"] = _webhook("ValidatingWebhookConfiguration", "probe-validator")
+    old["cronjob"] = {
+        "apiVersion": "batch/v1",
+        "kind": "CronJob",
+        "metadata": {"name": "probe-cron"},
+        "spec": {"schedule": "@daily", "jobTemplate": {"spec": copy.deepcopy(old["job"]["spec"])}},
+    }
+    new = copy.deepcopy(old)
+    for key in ("deployment", "service", "injector", "validator", "cronjob", "job", "configmap"):
+        del new[key]
+    report = release_diff(_package(tmp_path, old, "1.0.0"), _package(tmp_path, new, "1.1.0"))
+    severities = {f.title.replace("probe/", ""): f.severity for f in report.findings}
+    assert severities == {
+        "Deployment probe": "disruptive",
+        "Service probe": "disruptive",
+        "MutatingWebhookConfiguration probe-injector": "disruptive",
+        "ValidatingWebhookConfiguration probe-validator": "disruptive",
+        "CronJob probe-cron": "disruptive",
+        "Job probe-init": "disruptive",
+        "ConfigMap probe": "safe",
+    }
+    assert len(report.removed) == 7
+    assert all(
+        f.change == "removed" and "helm upgrade deletes it" in f.reason for f in report.removed
+    )
+    reasons = {f.kind: f.reason for f in report.removed}
+    assert "its pods" in reasons["Deployment"]
+    assert "lose the endpoint" in reasons["Service"]
+    assert "sidecar injection stops" in reasons["MutatingWebhookConfiguration"]
+    assert "no longer validated" in reasons["ValidatingWebhookConfiguration"]
+    assert not report.breaking
+    text = format_release_diff(report)
+    assert "\nbreaking: 0, disruptive: 6, safe: 1 (removed objects: 7)\n" in text
+    assert "      - (object)\n        (Service removed: helm upgrade deletes it" in text
+    counts = json.loads(release_diff_json(report))["counts"]
+    assert counts == {"breaking": 0, "disruptive": 6, "removed": 7, "safe": 1}
+
+
+def test_packages_of_different_charts_are_a_user_error(tmp_path: Path) -> None:
+    old = _package(tmp_path, _objects(), "1.0.6", chart="istio")
+    new = _package(tmp_path, _objects(), "1.0.7", chart="istio-init")
+    with pytest.raises(DiffError) as caught:
+        release_diff(old, new)
+    assert isinstance(caught.value, UserError)
+    expected = (
+        "istio-init-1.0.7.tgz: chart istio-init, but istio-1.0.6.tgz is chart istio "
+        "(release-diff compares two versions of one chart)"
+    )
+    assert str(caught.value) == expected
+    result = runner.invoke(app, ["release-diff", str(old), str(new)])
+    assert result.exit_code == 2
+    assert expected in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
 def test_text_report_groups_by_severity(tmp_path: Path) -> None:
     def many(o: Objects) -> None:
         _selector(o)
@@ -244,7 +315,8 @@ def test_text_report_groups_by_severity(tmp_path: Path) -> None:
     old, new = _pair(tmp_path, many)
     text = format_release_diff(release_diff(old, new))
     assert text.startswith(
-        "old: probe-1.0.0.tgz\nnew: probe-1.1.0.tgz\nbreaking: 1, disruptive: 1, safe: 1\n"
+        "old: probe-1.0.0.tgz\nnew: probe-1.1.0.tgz\n"
+        "breaking: 1, disruptive: 1, safe: 1 (removed objects: 0)\n"
         "breaking:\n  Deployment probe\n"
         '      ~ spec.selector.matchLabels.app: "probe" -> "probe2"\n'
         "        (Deployment spec.selector is immutable: helm upgrade fails)\n"
@@ -308,7 +380,7 @@ def test_unreadable_package_is_a_user_error(tmp_path: Path) -> None:
 
 
 def _cli_build(out: Path, *args: str) -> tuple[int, str, str]:
-    result = runner.invoke(app, ["build", "-p", "minimal", "--out", str(out), *args])
+    result = runner.invoke(app, ["build", "-p", "minimal", "--build-dir", str(out), *args])
     return result.exit_code, result.stdout, result.stderr
 
 
@@ -333,6 +405,36 @@ def test_build_previous_reports_each_package_and_new_ones(tmp_path: Path) -> Non
     )
     assert "minimal/istio-1.0.7-blue.tgz: new (no package of this profile/chart/revision" in stdout
     assert (new / "build.json").is_file()
+
+
+def _built(version: str, *sets: str) -> list[tuple[str, str, str, str, bytes]]:
+    """The (profile, chart, revision, path, bytes) of a minimal build with revision x."""
+    packages = build_packages(
+        PROFILES, ["minimal"], version=version, sets=[SetArg(s) for s in sets], revisions=["x"]
+    )
+    return [(p.profile, p.tree.name, p.revision, p.path, p.data) for p in packages]
+
+
+def test_compare_build_matches_each_package_of_the_same_chart(tmp_path: Path) -> None:
+    # The library alone (no CLI): an old build folder is its packages and build.json.
+    old = tmp_path / "old"
+    entries = []
+    for profile, chart, revision, path, data in _built("1.0.6"):
+        (old / path).parent.mkdir(parents=True, exist_ok=True)
+        (old / path).write_bytes(data)
+        entries.append({"profile": profile, "chart": chart, "revision": revision, "path": path})
+    (old / "build.json").write_text(json.dumps({"packages": entries}))
+    new = _built("1.0.7", "pilot.traceSampling=10")
+    results = compare_build(new, old)
+    assert len(results) == len(entries) == 3  # istio-init, istio and istio of revision x
+    for result, entry in zip(results, entries, strict=True):
+        assert result.previous == entry["path"]
+        assert result.path == entry["path"].replace("1.0.6", "1.0.7")
+        assert result.report is not None and not result.report.breaking
+        assert result.report.removed == ()
+    # The chart label (with the version) bumps the pod templates of the istio charts.
+    disruptive = {r.previous for r in results if r.report is not None and r.report.of("disruptive")}
+    assert disruptive == {e["path"] for e in entries if e["chart"] == "istio"}
 
 
 def test_build_previous_refuses_breaking_changes(tmp_path: Path) -> None:

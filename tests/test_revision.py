@@ -152,12 +152,15 @@ def test_cli_revision_option_and_bad_name(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
     result = CliRunner().invoke(
-        app, ["build", "--profile", "minimal", "--revision", "blue", "--out", str(tmp_path / "o")]
+        app,
+        ["build", "--profile", "minimal", "--revision", "blue", "--build-dir", str(tmp_path / "o")],
     )
     assert result.exit_code == 0, result.output
     assert (tmp_path / "o" / "minimal" / "istio-1.0.6-blue.tgz").is_file()
     assert (tmp_path / "o" / "minimal" / "istio-1.0.6-canary.tgz").is_file()
-    bad = CliRunner().invoke(app, ["build", "--revision", "Blue!", "--out", str(tmp_path / "p")])
+    bad = CliRunner().invoke(
+        app, ["build", "--revision", "Blue!", "--build-dir", str(tmp_path / "p")]
+    )
     assert bad.exit_code == 2
     assert "revision 'Blue!': not a DNS-1123 label" in bad.stderr
     assert not (tmp_path / "p").exists()

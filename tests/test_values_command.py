@@ -165,25 +165,25 @@ def test_other_chart_and_out_file(tmp_path: Path) -> None:
 REJECTIONS = [
     pytest.param(
         "values:\n  pilot:\n    replicaCount: three\n",
-        "x.yaml:5: values.pilot.replicaCount: 'three' is not of type 'integer' [schema: type]",
+        'x.yaml:5: values.pilot.replicaCount: "three" is not of type "integer" [schema: type]',
         id="type",
     ),
     pytest.param(
         "values:\n  pilot:\n    nope: 1\n",
-        "x.yaml:5: values.pilot.nope: Additional properties are not allowed ('nope' was "
+        'x.yaml:5: values.pilot.nope: Additional properties are not allowed ("nope" was '
         "unexpected) [schema: additionalProperties]",
         id="unknown key",
     ),
     pytest.param(
         "values:\n  global:\n    mtls:\n      mode: sometimes\n",
-        "x.yaml:6: values.global.mtls.mode: 'sometimes' is not one of ['off', 'permissive', "
-        "'strict', False] [schema: enum]",
+        'x.yaml:6: values.global.mtls.mode: "sometimes" is not one of ["off", "permissive", '
+        '"strict", false] [schema: enum]',
         id="enum",
     ),
     pytest.param(
         "values:\n  pilot:\n    tolerations:\n      - key: a\n        effect: Bogus\n",
-        "x.yaml:7: values.pilot.tolerations[0].effect: 'Bogus' is not one of ['', "
-        "'NoSchedule', 'PreferNoSchedule', 'NoExecute'] [schema: enum]",
+        'x.yaml:7: values.pilot.tolerations[0].effect: "Bogus" is not one of ["", '
+        '"NoSchedule", "PreferNoSchedule", "NoExecute"] [schema: enum]',
         id="item of a list that replaces",
     ),
     pytest.param(
@@ -196,14 +196,14 @@ REJECTIONS = [
     pytest.param(
         "values:\n  trafficPolicies:\n    - name: r\n      host: r\n      timeout: forever\n"
         "      subsets:\n        - {name: v1, labels: {a: b}}\n",
-        "x.yaml:7: values.trafficPolicies[name=r].timeout: 'forever' does not match "
-        "'^[0-9]+(\\\\.[0-9]+)?(ms|s|m|h)$' [schema: pattern]",
+        'x.yaml:7: values.trafficPolicies[name=r].timeout: "forever" does not match '
+        '"^[0-9]+(\\\\.[0-9]+)?(ms|s|m|h)$" [schema: pattern]',
         id="keyed component list",
     ),
     pytest.param(
         "mesh:\n  namespaces:\n    - name: Bad_ns\n      injection: enabled\n",
-        "x.yaml:5: mesh.namespaces[name=Bad_ns].name: 'Bad_ns' does not match "
-        "'^[a-z0-9]([-a-z0-9]*[a-z0-9])?$' [schema: pattern]",
+        'x.yaml:5: mesh.namespaces[name=Bad_ns].name: "Bad_ns" does not match '
+        '"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$" [schema: pattern]',
         id="inventory",
     ),
 ]
@@ -235,7 +235,7 @@ def test_schema_rejection_of_a_set_value() -> None:
     )
     assert code == 2
     assert stderr == (
-        "error: --set (command line): pilot.replicaCount: 'x' is not of type 'integer' "
+        'error: --set (command line): pilot.replicaCount: "x" is not of type "integer" '
         "[schema: type]\n"
     )
 

@@ -75,11 +75,13 @@ def test_cli_bump_then_build_uses_it(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert (tmp_path / "meshcharts.toml").read_text() == '[chart]\nversion = "1.1.0"\n'
     result = runner.invoke(app, ["version", "bump", "prerelease", "--pre", "beta"])
     assert result.output.strip() == "1.1.0 -> 1.1.1-beta.0 (meshcharts.toml)"
-    result = runner.invoke(app, ["build", "-p", "minimal", "--out", "out"])
+    result = runner.invoke(app, ["build", "-p", "minimal", "--build-dir", "out"])
     assert result.exit_code == 0, result.output
     record = json.loads((tmp_path / "out/build.json").read_text())
     assert {p["version"] for p in record["packages"]} == {"1.1.1-beta.0", "1.1.1-beta.0.canary"}
-    result = runner.invoke(app, ["build", "-p", "minimal", "--out", "out2", "--version", "2.0.0"])
+    result = runner.invoke(
+        app, ["build", "-p", "minimal", "--build-dir", "out2", "--version", "2.0.0"]
+    )
     assert result.exit_code == 0, result.output
     record = json.loads((tmp_path / "out2/build.json").read_text())
     assert record["packages"][0]["version"] == "2.0.0"
