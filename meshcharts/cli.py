@@ -14,16 +14,18 @@ output format.
 
 from __future__ import annotations
 
+import errno
 import functools
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from enum import StrEnum
 from pathlib import Path
 from typing import IO, Annotated, Any, TypeVar
 
 import typer
+import typer.main
 
 from meshcharts.assemble import chart_values
 from meshcharts.build import (
@@ -169,7 +171,8 @@ def colour(stream: IO[str]) -> bool:
 
 
 def _error(message: str) -> None:
-    text = f"error: {message}"
+    # One line, always: a message that spans lines (a tool's stderr, say) is joined.
+    text = "error: " + " ".join(message.split())
     typer.echo(typer.style(text, fg=typer.colors.RED) if colour(sys.stderr) else text, err=True)
 
 
@@ -182,8 +185,27 @@ def plural(count: int, word: str, many: str | None = None) -> str:
     return f"{count} {word}" if count == 1 else f"{count} {many or word + 's'}"
 
 
+# What the machine refuses is the user's to fix: a full disk, a read-only file system, no
+# permission, a name too long. Each is named with the path, as a user error.
+_USER_ERRNOS = frozenset(
+    {
+        errno.ENOSPC,
+        errno.EDQUOT,
+        errno.EROFS,
+        errno.EACCES,
+        errno.EPERM,
+        errno.ENAMETOOLONG,
+        errno.ENOTDIR,
+        errno.EISDIR,
+        errno.ELOOP,
+        errno.EMFILE,
+        errno.ENOENT,
+    }
+)
+
+
 def _user_errors(func: F) -> F:
-    """Turn a UserError into one red line on stderr and exit code 2."""
+    """Turn a UserError (and the machine's refusals) into one red line and exit code 2."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -191,6 +213,15 @@ def _user_errors(func: F) -> F:
             return func(*args, **kwargs)
         except UserError as exc:
             _error(str(exc))
+            raise typer.Exit(2) from None
+        except OSError as exc:
+            if exc.errno not in _USER_ERRNOS:
+                raise
+            where = exc.filename if exc.filename is not None else "meshcharts"
+            _error(f"{where}: {exc.strerror or exc}")
+            raise typer.Exit(2) from None
+        except RecursionError:
+            _error("input: nested too deeply to process")
             raise typer.Exit(2) from None
 
     return wrapper  # type: ignore[return-value]
@@ -218,6 +249,10 @@ def _main(
             callback=_print_version,
             help="Print meshcharts' own version and exit.",
         ),
+    ] = False,
+    debug: Annotated[
+        bool,
+        typer.Option("--debug", help="Show the traceback of an unexpected error (a bug)."),
     ] = False,
 ) -> None:
     """Compose Istio-style service-mesh Helm charts from Python profiles."""
@@ -805,13 +840,24 @@ def publish(
     force: Annotated[
         bool, typer.Option("--force", help="Replace a different package of the same version.")
     ] = False,
+    timeout: Annotated[
+        float,
+        typer.Option(
+            "--timeout",
+            metavar="SECONDS",
+            min=0.1,
+            help="Deadline of each registry request: connection and whole reply.",
+        ),
+    ] = 60,
     output: FormatOpt = TextOrJson.text,
 ) -> None:
     """Publish a build to a chart-repository folder or an OCI registry (idempotent)."""
     from meshcharts.publish import publish as publish_build
 
     names = list(dict.fromkeys(profile or []))
-    results = publish_build(build_dir, to, profiles=names, plain_http=plain_http, force=force)
+    results = publish_build(
+        build_dir, to, profiles=names, plain_http=plain_http, force=force, timeout=timeout
+    )
     changed = sum(r.action != "unchanged" for r in results)
     if output is TextOrJson.json:
         _json(
@@ -916,6 +962,52 @@ def golden_update(golden: GoldenOpt = Path("golden")) -> None:
     typer.echo(f"updated {golden}: {plural(len(changed), 'file')} changed, {len(expected)} in all")
 
 
+def _usage_error(exc: Exception) -> str | None:
+    """The one-line message of a command-line usage error (click's), else None."""
+    format_message = getattr(exc, "format_message", None)
+    if not callable(format_message) or not hasattr(exc, "exit_code"):
+        return None
+    ctx = getattr(exc, "ctx", None)
+    path = getattr(ctx, "command_path", "meshcharts")
+    return f"{format_message()} (see {path} -h)"
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    """Run the command line on ``argv`` (default: ``sys.argv[1:]``); the exit code.
+
+    Every failure is one line on stderr: a usage error exits 2, an unexpected error (a bug
+    in meshcharts) exits 3 with a hint to rerun with ``--debug`` for the traceback.
+    """
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args or bool(os.environ.get("MESHCHARTS_DEBUG"))
+    command = typer.main.get_command(app)
+    try:
+        result = command.main(args=args, prog_name="meshcharts", standalone_mode=False)
+    except KeyboardInterrupt:
+        _error("interrupted")
+        return 130
+    except Exception as exc:
+        if type(exc).__name__ == "NoArgsIsHelpError":  # a group without its command: its help
+            typer.echo(getattr(exc, "format_message", str)(), err=True)
+            return 2
+        message = _usage_error(exc)
+        if message is not None:
+            _error(message)
+            return 2
+        if type(exc).__name__ == "Abort":
+            _error("aborted")
+            return 130
+        if debug:
+            raise
+        detail = " ".join(str(exc).split())[:300]
+        _error(
+            f"internal error: {type(exc).__name__}: {detail} (a bug in meshcharts; rerun "
+            "with meshcharts --debug ... for the traceback)"
+        )
+        return 3
+    return result if isinstance(result, int) else 0
+
+
 def main() -> None:
-    """Run the command line."""
-    app()
+    """Run the command line and exit with its code."""
+    sys.exit(run())

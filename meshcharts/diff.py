@@ -25,11 +25,7 @@ provenance: its values are the "packaged values").
 from __future__ import annotations
 
 import difflib
-import gzip
-import io
 import json
-import tarfile
-import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +33,7 @@ from typing import Any, Final, Literal
 
 import yaml
 
+from meshcharts.archive import read_package
 from meshcharts.assemble import ChartTree
 from meshcharts.build import NAMESPACE, assemble_profile, revision_namespace
 from meshcharts.errors import UserError
@@ -44,6 +41,7 @@ from meshcharts.helmrender import RenderError, render_objects
 from meshcharts.layers import Resolution, resolve
 from meshcharts.profiles import ProfileSet
 from meshcharts.values import KeyPath, ResolvedValues
+from meshcharts.yamlsource import load_yaml
 
 __all__ = [
     "ABSENT",
@@ -216,32 +214,20 @@ def resolution_side(resolution: Resolution, *, label: str, version: str) -> Side
 
 
 def load_package(path: Path) -> ChartTree:
-    """Read a built chart package (``.tgz``) into a chart tree, in memory.
+    """Read a built chart package (``.tgz``) into a chart tree, in memory, within Helm's limits.
 
     Raises:
-        DiffError: the file is missing, not a gzipped tar, or not one chart with a Chart.yaml.
+        DiffError: the file is missing, too large, not a gzipped tar of one chart with a
+            Chart.yaml, or holds links, absolute paths or ``..`` entries.
     """
     try:
-        data = path.read_bytes()
-        with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as archive:
-            members = [m for m in archive.getmembers() if m.isfile()]
-            files: dict[str, bytes] = {}
-            for member in members:
-                handle = archive.extractfile(member)
-                if handle is not None:
-                    files[member.name] = handle.read()
-    except (tarfile.TarError, EOFError, gzip.BadGzipFile, zlib.error) as exc:
-        raise DiffError(str(path), f"not a chart package (.tgz): {exc}") from None
-    except OSError as exc:
-        raise DiffError(str(path), exc.strerror or str(exc)) from None
-    tops = {name.split("/", 1)[0] for name in files}
-    if len(tops) != 1:
-        raise DiffError(str(path), "not a chart package: expected one top-level chart folder")
-    top = tops.pop()
-    tree = {name.split("/", 1)[1]: body for name, body in files.items() if "/" in name}
+        package = read_package(path)
+    except UserError as exc:
+        raise DiffError(exc.subject, exc.problem) from None
+    top, tree = package.top, package.files
     if "Chart.yaml" not in tree:
         raise DiffError(str(path), f"not a chart package: no {top}/Chart.yaml")
-    metadata = _load_yaml(tree["Chart.yaml"], path, "Chart.yaml")
+    metadata = _load_yaml(tree["Chart.yaml"], path, f"{top}/Chart.yaml")
     if not isinstance(metadata, dict):
         raise DiffError(str(path), f"{top}/Chart.yaml is not a mapping")
     name = str(metadata.get("name", top))
@@ -258,7 +244,7 @@ def package_side(path: Path, *, label: str | None = None) -> Side:
         DiffError: the package cannot be read, or its values.yaml is not a mapping.
     """
     tree = load_package(path)
-    loaded = _load_yaml(tree.files.get("values.yaml", b"{}"), path, "values.yaml")
+    loaded = _load_yaml(tree.files.get("values.yaml", b"{}"), path, f"{tree.name}/values.yaml")
     values = {} if loaded is None else loaded
     if not isinstance(values, dict):
         raise DiffError(str(path), f"{tree.name}/values.yaml is not a mapping")
@@ -313,10 +299,13 @@ def diff_sides(
 
 
 def _load_yaml(data: bytes, path: Path, name: str) -> Any:
+    """A file of a package, read as Helm reads it and within the YAML limits."""
     try:
-        return yaml.safe_load(data.decode("utf-8"))
-    except (UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise DiffError(str(path), f"{name} is not YAML: {exc}") from None
+        return load_yaml(data.decode("utf-8"), f"{path}:{name}").data
+    except UnicodeDecodeError as exc:
+        raise DiffError(f"{path}:{name}", f"is not UTF-8 ({exc.reason})") from None
+    except UserError as exc:
+        raise DiffError(exc.subject, exc.problem) from None
 
 
 # --- comparing ----------------------------------------------------------------------------
@@ -406,8 +395,8 @@ def _embedded_yaml(value: Any) -> dict[str, Any] | None:
     if not isinstance(value, str) or "\n" not in value.strip():
         return None
     try:
-        loaded = yaml.load(value, Loader=_LOADER)  # noqa: S506
-    except yaml.YAMLError:
+        loaded = load_yaml(value, "embedded").data
+    except UserError:
         return None
     return loaded if isinstance(loaded, dict) else None
 

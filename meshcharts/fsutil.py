@@ -1,5 +1,8 @@
 """Writing output folders so that readers see the old tree or the new one, never half.
 
+A run removes the temporary entries that killed runs left beside its target (their names
+carry the pid of a process that is gone), so a kill never leaves litter for good.
+
 An output folder is *owned*: meshcharts writes into a folder that is missing or empty, or
 replaces one that it wrote itself (it holds the marker file :data:`MARKER`). Any other
 folder, a file, a link, the current folder, one of its parents, ``/`` and the home folder
@@ -23,6 +26,7 @@ __all__ = [
     "MARKER",
     "OutputError",
     "check_output_dir",
+    "clean_stale",
     "replace_dir",
     "staged_dir",
     "write_atomic",
@@ -69,10 +73,47 @@ def replace_dir(staged: Path, target: Path) -> None:
     if _exchange(staged, target):
         shutil.rmtree(staged)
         return
-    aside = target.with_name(f".{target.name}.old-{os.getpid()}")
+    aside = target.with_name(f".{target.name}.old-{os.getpid()}-")
     target.rename(aside)
     staged.rename(target)
     shutil.rmtree(aside)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process: alive, and not ours to judge
+        return True
+    return True
+
+
+def clean_stale(folder: Path, prefix: str) -> list[Path]:
+    """Remove what killed runs of meshcharts left in ``folder``: ``<prefix><pid>-...`` entries.
+
+    Temporary names carry the pid of the process that made them; an entry whose process is
+    gone is left over from a killed run and removed (a live process's entry is kept, so
+    concurrent runs never remove each other's work). Returns what was removed.
+    """
+    removed: list[Path] = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for entry in entries:
+        if not entry.name.startswith(prefix):
+            continue
+        pid_text = entry.name[len(prefix) :].split("-", 1)[0]
+        if not pid_text.isdigit() or _alive(int(pid_text)):
+            continue
+        path = Path(entry.path)
+        if entry.is_dir(follow_symlinks=False):
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+        removed.append(path)
+    return removed
 
 
 def _protected(resolved: Path) -> str:
@@ -148,7 +189,11 @@ def staged_dir(target: Path, *, what: str | None = None) -> Iterator[Path]:
     subject = what or str(target)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        staged = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+        for kind in ("tmp", "old"):
+            clean_stale(target.parent, f".{target.name}.{kind}-")
+        staged = Path(
+            tempfile.mkdtemp(prefix=f".{target.name}.tmp-{os.getpid()}-", dir=target.parent)
+        )
     except OSError as exc:
         raise OutputError(subject, f"cannot be written: {exc.strerror or exc}") from None
     try:
@@ -188,7 +233,10 @@ def write_atomic(path: Path, data: bytes, *, what: str | None = None) -> None:
         raise OutputError(subject, f"is {kind}; give the path of a regular file")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.tmp-", dir=path.parent)
+        clean_stale(path.parent, f".{path.name}.tmp-")
+        # mkstemp opens with O_CREAT | O_EXCL on a new random name: nothing planted there
+        # (a link, a FIFO) can be written through.
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.tmp-{os.getpid()}-", dir=path.parent)
     except OSError as exc:
         raise OutputError(subject, f"cannot be written: {exc.strerror or exc}") from None
     try:

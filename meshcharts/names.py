@@ -24,8 +24,17 @@ def check_dns_label(name: str, *, what: str) -> str:
     return name
 
 
+MAX_VERSION = 64
+"""The longest chart version: ``<chart>-<version>.tgz`` must stay a file name, and Helm
+labels objects ``helm.sh/chart: <chart>-<version>`` (a label value of at most 63 chars)."""
+
+
 def check_version(version: str) -> semver.Version:
     """Parse a strict SemVer 2 version (``1.0.6``, ``1.1.0-rc.1``), or raise VersionError."""
+    if len(version) > MAX_VERSION:
+        raise VersionError(
+            f"version {version[:20]!r}...", f"is longer than {MAX_VERSION} characters"
+        )
     try:
         return semver.Version.parse(version)
     except (ValueError, TypeError):

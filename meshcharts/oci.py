@@ -8,15 +8,17 @@ authentication: registries that answer 401 are reported as a user error.
 from __future__ import annotations
 
 import hashlib
+import http.client
 import json
-import urllib.error
+import ssl
+import time
 import urllib.parse
-import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from meshcharts.errors import UserError
+from meshcharts.limits import MAX_RESPONSE, LimitError, load_json, sizes
 
 __all__ = [
     "CHART_LAYER",
@@ -186,11 +188,65 @@ def chart_manifest(
 
 
 class OciClient:
-    """A registry at ``host`` over HTTP(S), every request bounded by ``timeout`` seconds."""
+    """A registry at ``host`` over HTTP(S).
+
+    Every request has a total deadline of ``timeout`` seconds, connection and whole reply
+    included (a server that trickles its answer cannot hold a publish longer), and every
+    reply body read is bounded by :data:`~meshcharts.limits.MAX_RESPONSE`.
+    """
 
     def __init__(self, host: str, *, plain_http: bool = False, timeout: float = 60) -> None:
-        self.base = f"{'http' if plain_http else 'https'}://{host}"
+        self.host = host
+        self.scheme = "http" if plain_http else "https"
+        self.base = f"{self.scheme}://{host}"
         self.timeout = timeout
+
+    def _connection(self, netloc: str, scheme: str, deadline: float) -> http.client.HTTPConnection:
+        remaining = max(deadline - time.monotonic(), 0.001)
+        if scheme == "https":
+            return http.client.HTTPSConnection(
+                netloc, timeout=remaining, context=ssl.create_default_context()
+            )
+        return http.client.HTTPConnection(netloc, timeout=remaining)
+
+    def _read(
+        self, response: http.client.HTTPResponse, sock: Any, deadline: float, what: str
+    ) -> bytes:
+        """The reply body, within the deadline and the size limit."""
+        chunks: list[bytes] = []
+        total = 0
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError
+            if sock is not None:
+                sock.settimeout(remaining)
+            chunk = response.read1(65536) if hasattr(response, "read1") else response.read(65536)
+            if not chunk:
+                return b"".join(chunks)
+            total += len(chunk)
+            if total > MAX_RESPONSE:
+                raise LimitError(what, f"the reply is larger than {sizes(MAX_RESPONSE)}")
+            chunks.append(chunk)
+
+    def _exchange(
+        self, method: str, full: str, data: bytes | None, headers: Mapping[str, str]
+    ) -> tuple[int, dict[str, str], bytes]:
+        parts = urllib.parse.urlsplit(full)
+        deadline = time.monotonic() + self.timeout
+        connection = self._connection(parts.netloc, parts.scheme, deadline)
+        target = parts.path + (f"?{parts.query}" if parts.query else "")
+        what = f"{method} {full}"
+        try:
+            connection.request(method, target or "/", body=data, headers=dict(headers))
+            response = connection.getresponse()
+            head = {k.lower(): v for k, v in response.getheaders()}
+            body = (
+                b"" if method == "HEAD" else self._read(response, connection.sock, deadline, what)
+            )
+            return response.status, head, body
+        finally:
+            connection.close()
 
     def _request(
         self,
@@ -203,26 +259,23 @@ class OciClient:
         missing_ok: bool = False,
     ) -> tuple[int, dict[str, str], bytes] | None:
         full = url if url.startswith(("http://", "https://")) else self.base + url
-        request = urllib.request.Request(
-            full, data=data, method=method, headers=dict(headers or {})
-        )
+        what = f"{method} {full}"
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                status, head, body = response.status, dict(response.headers), response.read()
-        except urllib.error.HTTPError as exc:
-            if missing_ok and exc.code == 404:
-                return None
-            detail = exc.read()[:300].decode(errors="replace").strip()
-            if exc.code == 401:
-                raise UserError(
-                    self.base, "the registry asks for credentials (unsupported)"
-                ) from None
-            raise UserError(f"{method} {full}", f"HTTP {exc.code} {detail}") from None
-        except (urllib.error.URLError, OSError) as exc:
-            reason = getattr(exc, "reason", exc)
-            raise UserError(f"{method} {full}", f"registry unreachable: {reason}") from None
+            status, head, body = self._exchange(method, full, data, headers or {})
+        except TimeoutError:
+            raise UserError(
+                self.host, f"no complete answer within {self.timeout:g} s ({method} {url})"
+            ) from None
+        except (OSError, http.client.HTTPException) as exc:
+            reason = getattr(exc, "strerror", None) or exc
+            raise UserError(what, f"registry unreachable: {reason}") from None
+        if missing_ok and status == 404:
+            return None
+        if status == 401:
+            raise UserError(self.base, "the registry asks for credentials (unsupported)")
         if status not in ok:
-            raise UserError(f"{method} {full}", f"unexpected HTTP {status}")
+            detail = " ".join(body[:300].decode(errors="replace").split())
+            raise UserError(what, f"HTTP {status} {detail}".strip())
         return status, head, body
 
     def ping(self) -> None:
@@ -240,7 +293,9 @@ class OciClient:
             return digest
         started = self._request("POST", f"/v2/{repo}/blobs/uploads/", data=b"", ok=(202,))
         assert started is not None
-        location = {k.lower(): v for k, v in started[1].items()}["location"]
+        location = started[1].get("location")
+        if not location:
+            raise UserError(f"POST {self.base}/v2/{repo}/blobs/uploads/", "no Location in reply")
         location = urllib.parse.urljoin(self.base + "/", location)
         joiner = "&" if "?" in location else "?"
         self._request(
@@ -277,4 +332,10 @@ class OciClient:
         result = self._request("GET", f"/v2/{repo}/tags/list", missing_ok=True)
         if result is None:
             return []
-        return list(json.loads(result[2]).get("tags") or [])
+        listing = load_json(result[2], f"{self.base}/v2/{repo}/tags/list")
+        tags = listing.get("tags") if isinstance(listing, dict) else None
+        if tags is None:
+            return []
+        if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+            raise UserError(f"{self.base}/v2/{repo}/tags/list", "tags is not a list of strings")
+        return list(tags)

@@ -8,6 +8,7 @@ another; the chain is resolved root first, so the child's values apply last.
 from __future__ import annotations
 
 import importlib.util
+import math
 import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from types import MappingProxyType
 from typing import Any
 
 from meshcharts.errors import ProfileError
+from meshcharts.limits import MAX_DEPTH
 from meshcharts.names import check_dns_label
 
 __all__ = ["Profile", "ProfileSet", "builtin_profiles_dir", "load_profiles"]
@@ -46,6 +48,69 @@ class Profile:
     required: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     source: str = ""
 
+    def __post_init__(self) -> None:
+        """Check every field's type, so a wrong profile fails where it is made."""
+        _expect(self, "name", self.name, str)
+        _expect(self, "description", self.description, str)
+        if self.extends is not None:
+            _expect(self, "extends", self.extends, str)
+        _expect(self, "charts", self.charts, Mapping)
+        for chart, components in self.charts.items():
+            _expect(self, "charts", chart, str, "a chart name")
+            if isinstance(components, str) or not isinstance(components, tuple | list):
+                raise ProfileError(
+                    _subject(self),
+                    f"charts[{chart!r}] must be a tuple of component names, not "
+                    f"{type(components).__name__}",
+                )
+            for component in components:
+                _expect(self, f"charts[{chart!r}]", component, str, "a component name")
+        _expect(self, "values", self.values, Mapping)
+        _check_data(self, "values", self.values, 0)
+        _expect(self, "required", self.required, Mapping)
+        for key, example in self.required.items():
+            _expect(self, "required", key, str, "a dotted key")
+            _expect(self, f"required[{key!r}]", example, str, "an example value")
+
+
+def _subject(profile: Profile) -> str:
+    name = profile.name if isinstance(profile.name, str) else repr(profile.name)
+    return profile.source or f"profile {name!r}"
+
+
+def _expect(profile: Profile, field_name: str, value: Any, kind: type, what: str = "") -> None:
+    if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
+        names: dict[type, str] = {str: "a string", Mapping: "a mapping"}
+        wanted = what or names.get(kind, kind.__name__)
+        raise ProfileError(
+            _subject(profile), f"{field_name} must be {wanted}, not {type(value).__name__}"
+        )
+
+
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def _check_data(profile: Profile, path: str, value: Any, depth: int) -> None:
+    """Values must be YAML/JSON data: maps with string keys, lists, scalars; bounded depth."""
+    if depth > MAX_DEPTH:
+        raise ProfileError(_subject(profile), f"{path} is nested deeper than {MAX_DEPTH} levels")
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise ProfileError(_subject(profile), f"{path}: key {key!r} must be a string")
+            _check_data(profile, f"{path}.{key}", item, depth + 1)
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            _check_data(profile, f"{path}[{index}]", item, depth + 1)
+    elif isinstance(value, float) and not math.isfinite(value):
+        raise ProfileError(_subject(profile), f"{path}: {value} is not a JSON number")
+    elif not isinstance(value, _SCALARS):
+        raise ProfileError(
+            _subject(profile),
+            f"{path}: {type(value).__name__} is not a values type (map, list, string, "
+            "number, boolean or None)",
+        )
+
 
 def builtin_profiles_dir() -> Path:
     """The folder of the built-in profiles (inside the wheel, or the source checkout)."""
@@ -61,8 +126,11 @@ def _load_file(path: Path) -> Profile:
     module = importlib.util.module_from_spec(spec)
     try:
         spec.loader.exec_module(module)
-    except Exception as exc:  # a user's file can fail in any way; report it, don't crash
-        raise ProfileError(str(path), f"failed to load: {type(exc).__name__}: {exc}") from exc
+    except ProfileError as exc:  # a Profile(...) with a wrong field
+        raise ProfileError(str(path), exc.problem) from None
+    except (Exception, SystemExit) as exc:  # a user's file can fail in any way; report it
+        detail = " ".join(str(exc).split())[:300]
+        raise ProfileError(str(path), f"failed to load: {type(exc).__name__}: {detail}") from None
     finally:
         sys.modules.pop(module_name, None)
     profile = getattr(module, "PROFILE", None)

@@ -11,20 +11,22 @@ blobs first and the tagged manifest last.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import semver
-import yaml
 
+from meshcharts.archive import unpack
+from meshcharts.buildrecord import BUILD_JSON, PackageRecord, inside, read_build_record
 from meshcharts.errors import UserError
 from meshcharts.fsutil import write_atomic
+from meshcharts.limits import MAX_FILE, MAX_PACKAGE, load_json, read_limited
 from meshcharts.oci import OciClient, chart_config, chart_manifest, digest_of, parse_oci
 from meshcharts.package import source_date_epoch
 from meshcharts.repoindex import IndexEntry, index_yaml, timestamp
+from meshcharts.yamlsource import load_yaml
 
 __all__ = ["Published", "SourcePackage", "load_build", "publish", "publish_folder", "publish_oci"]
 
@@ -65,71 +67,63 @@ class Published:
     action: str
 
 
-def _chart_metadata(data: bytes, name: str) -> dict[str, Any]:
-    import io
-    import tarfile
-
-    with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
-        member = tar.extractfile(f"{name}/Chart.yaml")
-        if member is None:
-            raise UserError(name, "package has no Chart.yaml")
-        loaded = yaml.load(member.read(), Loader=_NoTimestampLoader)  # noqa: S506
+def _chart_metadata(data: bytes, name: str, subject: str) -> dict[str, Any]:
+    """The Chart.yaml of package bytes, unpacked within Helm's limits."""
+    package = unpack(data, subject)
+    if package.top != name or "Chart.yaml" not in package.files:
+        raise UserError(subject, f"is not a package of chart {name} (no {name}/Chart.yaml)")
+    loaded = _load(package.files["Chart.yaml"], f"{subject}:{name}/Chart.yaml")
     if not isinstance(loaded, dict):
-        raise UserError(name, "Chart.yaml is not a mapping")
+        raise UserError(subject, "Chart.yaml is not a mapping")
     return loaded
 
 
-def load_build(source: Path, profiles: Sequence[str] = ()) -> list[SourcePackage]:
-    """The packages listed in ``source/build.json``, checked against their digests."""
-    record_path = source / "build.json"
+def _load(data: bytes, subject: str) -> Any:
+    """YAML from outside, read as Helm reads it and within the YAML limits."""
     try:
-        record = json.loads(record_path.read_text())
-    except (OSError, ValueError) as exc:
-        raise UserError(f"--from {source}", f"no readable build.json ({exc})") from None
-    packages: list[SourcePackage] = []
-    for entry in record.get("packages", []):
-        if profiles and entry["profile"] not in profiles:
-            continue
-        path = source / entry["path"]
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise UserError(str(path), f"cannot be read: {exc.strerror or exc}") from None
-        if hashlib.sha256(data).hexdigest() != entry["sha256"]:
-            raise UserError(str(path), "does not match its sha256 in build.json")
-        listed = entry.get("provenance")
-        prov_path = source / listed if listed else path.with_name(path.name + ".prov")
-        if listed and not prov_path.is_file():
-            raise UserError(str(prov_path), "is listed in build.json but missing")
-        prov = prov_path.read_bytes() if prov_path.is_file() else None
-        packages.append(
-            SourcePackage(
-                entry["profile"],
-                entry["chart"],
-                entry["version"],
-                entry["path"],
-                data,
-                _chart_metadata(data, entry["chart"]),
-                prov,
-            )
-        )
+        return load_yaml(data.decode("utf-8"), subject).data
+    except UnicodeDecodeError as exc:
+        raise UserError(subject, f"is not UTF-8 ({exc.reason})") from None
+
+
+def _read_package(source: Path, entry: PackageRecord) -> SourcePackage:
+    path = inside(source, entry.path, f"{source / BUILD_JSON}: {entry.path}")
+    data = read_limited(path, MAX_PACKAGE)
+    if hashlib.sha256(data).hexdigest() != entry.sha256:
+        raise UserError(str(path), "does not match its sha256 in build.json")
+    prov_name = entry.provenance or f"{entry.path}.prov"
+    prov_path = inside(source, prov_name, f"{source / BUILD_JSON}: {prov_name}")
+    if entry.provenance and not prov_path.is_file():
+        raise UserError(str(prov_path), "is listed in build.json but missing")
+    prov = read_limited(prov_path, MAX_FILE) if prov_path.is_file() else None
+    metadata = _chart_metadata(data, entry.chart, str(path))
+    if str(metadata.get("version")) != entry.version:
+        raise UserError(str(path), f"holds version {metadata.get('version')}, not {entry.version}")
+    return SourcePackage(
+        entry.profile, entry.chart, entry.version, entry.path, data, metadata, prov
+    )
+
+
+def load_build(source: Path, profiles: Sequence[str] = ()) -> list[SourcePackage]:
+    """The packages listed in ``source/build.json``, checked against their digests.
+
+    Every entry is validated before any file is read (see :mod:`meshcharts.buildrecord`):
+    packages and provenance files are read only from inside ``source``.
+
+    Raises:
+        UserError: a missing or malformed build.json, a package outside the folder, a
+            digest that does not match, or a ``--profile`` the build does not have.
+    """
+    what = f"--build-dir {source}"
+    entries = read_build_record(source, what=what)
+    chosen = [e for e in entries if not profiles or e.profile in profiles]
     if profiles:
-        missing = sorted(set(profiles) - {p.profile for p in packages})
+        missing = sorted(set(profiles) - {e.profile for e in chosen})
         if missing:
-            raise UserError(f"--profile {missing[0]}", f"not in {record_path}")
-    if not packages:
-        raise UserError(f"--from {source}", "build.json lists no packages")
-    return packages
-
-
-class _NoTimestampLoader(yaml.SafeLoader):
-    """SafeLoader that keeps RFC 3339 times as the strings they were written as."""
-
-
-_NoTimestampLoader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
+            raise UserError(f"--profile {missing[0]}", f"not in {source / BUILD_JSON}")
+    if not chosen:
+        raise UserError(what, "build.json lists no packages")
+    return [_read_package(source, entry) for entry in chosen]
 
 
 def _version(text: str) -> semver.Version | None:
@@ -162,16 +156,27 @@ def _conflict(package: SourcePackage, where: str) -> UserError:
     )
 
 
-def _read_index(path: Path) -> list[dict[str, Any]]:
+def _read_index(path: Path) -> tuple[str, list[dict[str, Any]]]:
+    """The text of a repository's index.yaml and its entries, each checked."""
     if not path.is_file():
-        return []
-    try:
-        loaded = yaml.load(path.read_bytes(), Loader=_NoTimestampLoader)  # noqa: S506
-    except yaml.YAMLError as exc:
-        raise UserError(str(path), f"is not valid YAML ({exc})") from None
+        return "", []
+    data = read_limited(path, MAX_FILE)
+    loaded = _load(data, str(path))
     if not isinstance(loaded, dict) or not isinstance(loaded.get("entries") or {}, dict):
         raise UserError(str(path), "is not a chart repository index")
-    return [dict(e) for items in (loaded.get("entries") or {}).values() for e in items or []]
+    entries: list[dict[str, Any]] = []
+    for name, items in (loaded.get("entries") or {}).items():
+        if not isinstance(items, list):
+            raise UserError(str(path), f"entries.{name} is not a list")
+        for item in items:
+            if not isinstance(item, dict) or _version(str(item.get("version"))) is None:
+                raise UserError(
+                    str(path), f"entries.{name}: an entry without a SemVer version: {item!r:.80}"
+                )
+            if "created" not in item or "name" not in item:
+                raise UserError(str(path), f"entries.{name}: an entry without name or created")
+            entries.append(dict(item))
+    return data.decode("utf-8"), entries
 
 
 def _entry(raw: dict[str, Any]) -> IndexEntry:
@@ -230,6 +235,35 @@ class _IndexText:
     tail: str
 
 
+def _loaded(text: str) -> Any:
+    """The YAML of one piece of an index, or ``_NOT_YAML``."""
+    try:
+        return load_yaml(text, "index.yaml").data
+    except UserError:
+        return _NOT_YAML
+
+
+_NOT_YAML: Any = object()
+
+
+def _name_blocks(
+    items: list[tuple[str, list[tuple[tuple[str, str], str]]]], blocks: list[list[str]]
+) -> bool:
+    """Key each entry block of ``items`` by (name, version); False if one is not an entry."""
+    flat = iter(blocks)
+    for name_line, entries in items:
+        name = _loaded(name_line.strip()[:-1])
+        if name is _NOT_YAML:
+            return False
+        for position in range(len(entries)):
+            block = next(flat)
+            loaded = _loaded("".join(line[4:] for line in block))
+            if not isinstance(loaded, dict) or "version" not in loaded:
+                return False
+            entries[position] = ((str(name), str(loaded["version"])), "".join(block))
+    return True
+
+
 def _cut_index(text: str) -> _IndexText | None:
     """Cut an index in the block layout Helm and meshcharts write; None for any other."""
     lines = text.splitlines(keepends=True)
@@ -253,17 +287,8 @@ def _cut_index(text: str) -> _IndexText | None:
             items.append((line, []))
         else:
             return None
-    flat = iter(blocks)
-    for name_line, entries in items:
-        name = str(yaml.safe_load(name_line.strip()[:-1]))
-        for position in range(len(entries)):
-            block = next(flat)
-            loaded = yaml.load(  # noqa: S506
-                "".join(line[4:] for line in block), Loader=_NoTimestampLoader
-            )
-            if not isinstance(loaded, dict) or "version" not in loaded:
-                return None
-            entries[position] = ((name, str(loaded["version"])), "".join(block))
+    if not _name_blocks(items, blocks):
+        return None
     return _IndexText("".join(lines[:start]), items, "".join(lines[end:]))
 
 
@@ -310,8 +335,13 @@ def _prepare_folder(packages: Sequence[SourcePackage], root: Path, *, force: boo
     index_path = root / "index.yaml"
     if index_path.is_symlink() or (index_path.exists() and not index_path.is_file()):
         raise UserError(str(index_path), "is not a regular file; nothing was published")
-    old_index = index_path.read_text() if index_path.is_file() else ""
-    entries = {(str(e["name"]), str(e["version"])): _entry(e) for e in _read_index(index_path)}
+    old_index, raw = _read_index(index_path)
+    entries = {(str(e["name"]), str(e["version"])): _entry(e) for e in raw}
+    for package in packages:
+        for name in (package.file_name, f"{package.file_name}.prov"):
+            target = root / name
+            if target.is_symlink() or (target.exists() and not target.is_file()):
+                raise UserError(str(target), "is not a regular file; nothing was published")
     actions = _plan_folder(packages, entries, str(index_path), force=force)
     return _FolderPlan(root, old_index, entries, actions)
 
@@ -399,7 +429,11 @@ def publish_oci(
         if tag in tags:
             existing = client.manifest(repo, tag)
             if existing is not None:
-                layers = json.loads(existing).get("layers") or []
+                found = load_json(existing, f"{where}:{tag}")
+                layers = found.get("layers") if isinstance(found, dict) else None
+                layers = (
+                    [x for x in layers if isinstance(x, dict)] if isinstance(layers, list) else []
+                )
                 if digest_of(package.data) in [layer.get("digest") for layer in layers]:
                     action = "unchanged"
                     manifest = existing  # what the registry holds, for its digest
@@ -432,8 +466,12 @@ def publish(
     profiles: Sequence[str] = (),
     plain_http: bool = False,
     force: bool = False,
+    timeout: float = 60,
 ) -> list[Published]:
     """Publish the build in ``source`` to a folder or an ``oci://`` registry.
+
+    ``timeout`` is the deadline of each registry request, in seconds (connection and the
+    whole reply).
 
     With ``profiles`` only their packages are published, straight into the target; without,
     every profile of the build goes to its own repository ``TARGET/<profile>``.
@@ -442,7 +480,12 @@ def publish(
     per_profile = not profiles
     if target.startswith("oci://"):
         return publish_oci(
-            packages, target, plain_http=plain_http, force=force, profile_paths=per_profile
+            packages,
+            target,
+            plain_http=plain_http,
+            force=force,
+            profile_paths=per_profile,
+            timeout=timeout,
         )
     if "://" in target:
         raise UserError(f"--to {target}", "give a folder or an oci://HOST[:PORT]/PATH reference")

@@ -52,6 +52,7 @@ from typing import Any, Final, Literal
 import yaml
 
 from meshcharts.build import NAMESPACE
+from meshcharts.buildrecord import inside, read_build_record
 from meshcharts.diff import (
     ABSENT,
     DiffError,
@@ -66,6 +67,7 @@ from meshcharts.errors import UserError
 from meshcharts.helmrender import RenderError, render_objects
 from meshcharts.profiles import ProfileSet
 from meshcharts.valuesfile import helm_coalesce, values_file
+from meshcharts.yamlsource import load_yaml
 
 __all__ = [
     "SEVERITIES",
@@ -300,7 +302,8 @@ def _with_values(side: Side, overlays: Mapping[str, Mapping[str, Any]]) -> Side:
         if not overlay:
             charts.append(tree)
             continue
-        loaded = yaml.safe_load(tree.files.get("values.yaml", b"{}").decode()) or {}
+        packaged = tree.files.get("values.yaml", b"{}").decode("utf-8", errors="replace")
+        loaded = load_yaml(packaged, f"{tree.name}/values.yaml").data or {}
         values = helm_coalesce(overlay, loaded)
         text = yaml.safe_dump(values, sort_keys=True).encode()
         charts.append(replace(tree, files={**tree.files, "values.yaml": text}))
@@ -455,20 +458,13 @@ class PackageComparison:
 
 
 def _previous_packages(previous: Path) -> dict[tuple[str, str, str], str]:
-    record_path = previous / "build.json"
-    try:
-        record = json.loads(record_path.read_text(encoding="utf-8"))
-        entries = record["packages"]
-        return {
-            (str(e["profile"]), str(e["chart"]), str(e.get("revision", ""))): str(e["path"])
-            for e in entries
-        }
-    except OSError as exc:
-        raise UserError(f"--previous {previous}", f"no build.json: {exc.strerror or exc}") from None
-    except (ValueError, KeyError, TypeError) as exc:
-        raise UserError(
-            f"--previous {record_path}", f"not a meshcharts build.json: {exc}"
-        ) from None
+    """The packages of an earlier build by (profile, chart, revision), each path checked."""
+    what = f"--previous {previous}"
+    entries = read_build_record(previous, what=what)
+    return {
+        (e.profile, e.chart, e.revision): str(inside(previous, e.path, what).relative_to(previous))
+        for e in entries
+    }
 
 
 def compare_build(

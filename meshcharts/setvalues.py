@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from meshcharts.errors import ValuesError
+from meshcharts.limits import MAX_DEPTH
 
 __all__ = ["MAX_INDEX", "SetArg", "apply_sets", "parse_set", "typed_value"]
 
@@ -57,7 +58,8 @@ class SetArg:
     @property
     def subject(self) -> str:
         """The flag and argument, as messages quote them."""
-        return f"{self.flag} {self.text}" if self.text else f"{self.flag} ''"
+        text = self.text if len(self.text) <= 120 else self.text[:117] + "..."
+        return f"{self.flag} {text}" if self.text else f"{self.flag} ''"
 
 
 def typed_value(text: str) -> Any:
@@ -136,6 +138,8 @@ def _read_path(reader: _Reader) -> list[PathItem]:
             path.append(name)
         elif stop != "[" or not path:
             raise reader.fail("a key is empty")
+        if len(path) > MAX_DEPTH:
+            raise reader.fail(f"the key is nested deeper than {MAX_DEPTH} levels")
         while stop == "[":
             path.append(_read_index(reader))
             stop = reader.next_char()

@@ -12,6 +12,7 @@ import semver
 from meshcharts.charts import ISTIO_VERSION
 from meshcharts.errors import UserError, VersionError
 from meshcharts.fsutil import write_atomic
+from meshcharts.limits import read_limited
 from meshcharts.names import check_version
 
 __all__ = [
@@ -33,9 +34,10 @@ def project_version(folder: Path) -> str | None:
     path = folder / PROJECT_FILE
     if not path.is_file():
         return None
+    raw = read_limited(path, 1024 * 1024)
     try:
-        data = tomllib.loads(path.read_text())
-    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise UserError(str(path), f"cannot be read: {exc}") from None
     chart = data.get("chart", {})
     if not isinstance(chart, dict):
@@ -113,7 +115,7 @@ def write_project_version(folder: Path, version: str) -> Path:
     """Set ``[chart] version`` in ``folder/meshcharts.toml`` (created if missing)."""
     check_version(version)
     path = folder / PROJECT_FILE
-    text = path.read_text() if path.is_file() else ""
+    text = read_limited(path, 1024 * 1024).decode("utf-8") if path.is_file() else ""
     if "[chart]" in text and _VERSION_LINE.search(text.split("[chart]", 1)[1]):
         before, after = text.split("[chart]", 1)
         text = before + "[chart]" + _VERSION_LINE.sub(rf'\g<1>"{version}"', after, count=1)

@@ -1,12 +1,19 @@
 """Load a YAML file as plain data, remembering the line of every key and list item.
 
-Scalars are read with PyYAML's safe loader: YAML 1.1, as Helm's go-yaml reads a values
-file, so a file means the same to meshcharts and to ``helm install -f`` (``off`` and ``no``
-are booleans, ``1.10`` a float, ``0777`` an octal integer; quote them to keep strings).
+Plain scalars are resolved as Helm's ``gopkg.in/yaml.v2`` resolves them (the tests check
+every form against real Helm), so a file means the same to meshcharts and to ``helm install
+-f``: ``off``, ``no``, ``y`` and ``N`` are booleans, ``1.10`` and ``1e3`` floats, ``0777``
+and ``0o17`` octal integers, ``1:2:3`` and dates strings; quote a scalar to keep a string.
 Only the JSON data model is accepted, because a values file must survive Helm's YAML-to-JSON
-conversion unchanged: map keys must be strings, and timestamps, binary and other tagged
-values are errors. A key repeated in one map is an error (go-yaml refuses it too); ``<<``
-merge keys and anchors work, and a key given beside ``<<`` overrides the merged one.
+conversion unchanged: map keys must be strings; binary and other tagged values, NaN, the
+infinities and integers beyond 2^53 (which Helm's float64 would round) are errors at their
+``file:line``. A key repeated
+in one map is an error (go-yaml refuses it too); ``<<`` merge keys and anchors work, and a
+key given beside ``<<`` overrides the merged one.
+
+The input is bounded before anything is built (:mod:`meshcharts.limits`): the file's size,
+its nesting depth, and the number of nodes once aliases are expanded, so a few hundred
+bytes of nested aliases (a "billion laughs" file) fail at once instead of filling memory.
 
 Lines are 1-based and keyed by path: map keys by name, list items by their index as text
 (``("values", "gateways", "ports", "2", "port")``); the line of a map entry is its key's.
@@ -14,24 +21,55 @@ Lines are 1-based and keyed by path: map keys by name, list items by their index
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
+from yaml.events import CollectionEndEvent, CollectionStartEvent
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from meshcharts.errors import UserError
+from meshcharts.gotemplate.goyaml import (
+    BOOL_TAG,
+    FLOAT_TAG,
+    INT_TAG,
+    NULL_TAG,
+    STR_TAG,
+    TIMESTAMP_TAG,
+    go_resolve,
+)
+from meshcharts.limits import MAX_DEPTH, MAX_FILE, MAX_YAML_NODES, LimitError, read_limited
 
 __all__ = ["SourceDoc", "YamlSourceError", "load_yaml", "load_yaml_file"]
 
 KeyPath = tuple[str, ...]
 
-_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml
+_BASE: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml
 _MAP = "tag:yaml.org,2002:map"
 _SEQ = "tag:yaml.org,2002:seq"
 _MERGE = "tag:yaml.org,2002:merge"
-_MAX_DEPTH = 100
+_EXACT = 2**53  # Helm's values pass through JSON into float64: larger integers are rounded
+_INTEGRAL = re.compile(r"[-+]?(0[xX][0-9a-fA-F_]+|0[oO][0-7_]+|0[bB][01_]+|[0-9_]+)")
+_GO_TAGS = frozenset({INT_TAG, FLOAT_TAG, BOOL_TAG, NULL_TAG})
+
+
+class _GoLoader(_BASE):  # type: ignore[misc,valid-type]
+    """The safe loader with plain scalars resolved as yaml.v2 resolves them."""
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        if kind is ScalarNode and implicit[0]:
+            if value == "<<":
+                return _MERGE
+            tag = go_resolve(value)[0]
+            # yaml.v2 decodes a timestamp into interface{} as its text (Helm sees a string).
+            return STR_TAG if tag == TIMESTAMP_TAG else tag
+        return super().resolve(kind, value, implicit)
+
+
+_LOADER: type[yaml.SafeLoader] = _GoLoader
 
 
 class YamlSourceError(UserError):
@@ -83,13 +121,46 @@ class _Builder:
         self.source = source
         self.lines: dict[KeyPath, int] = {}
         self.active: set[int] = set()
+        self.sizes: dict[int, int] = {}
 
     def fail(self, node: Node, problem: str) -> YamlSourceError:
         return YamlSourceError(f"{self.source}:{_line(node)}", problem)
 
+    def size(self, node: Node, depth: int = 0) -> int:
+        """The nodes ``node`` expands to, aliases included (memoized: linear in the graph)."""
+        known = self.sizes.get(id(node))
+        if known is not None:
+            return known
+        if depth > MAX_DEPTH:
+            raise LimitError(
+                f"{self.source}:{_line(node)}", f"nested deeper than {MAX_DEPTH} levels"
+            )
+        if id(node) in self.active:
+            raise self.fail(node, "an alias refers to a node that contains it (a cycle)")
+        total = 1
+        if isinstance(node, MappingNode | SequenceNode):
+            self.active.add(id(node))
+            children = (
+                [n for pair in node.value for n in pair]
+                if isinstance(node, MappingNode)
+                else node.value
+            )
+            for child in children:
+                total += self.size(child, depth + 1)
+                if total > MAX_YAML_NODES:
+                    raise LimitError(
+                        f"{self.source}:{_line(node)}",
+                        f"expands to more than {MAX_YAML_NODES} nodes (YAML aliases)",
+                    )
+            self.active.discard(id(node))
+        self.sizes[id(node)] = total
+        return total
+
     def build(self, node: Node, path: KeyPath) -> Any:
-        if len(path) > _MAX_DEPTH:
-            raise self.fail(node, f"nested deeper than {_MAX_DEPTH} levels")
+        if len(path) > MAX_DEPTH:
+            raise LimitError(
+                f"{self.source}:{_line(node)}", f"nested deeper than {MAX_DEPTH} levels"
+            )
         if isinstance(node, ScalarNode):
             return self.scalar(node)
         if id(node) in self.active:
@@ -105,13 +176,36 @@ class _Builder:
         raise self.fail(node, f"unsupported YAML node {type(node).__name__}")  # pragma: no cover
 
     def scalar(self, node: ScalarNode) -> Any:
+        if node.tag == STR_TAG:
+            return node.value
+        if node.tag in _GO_TAGS and not node.style:  # plain: None (PyYAML) or "" (libyaml)
+            return self.plain(node)
         try:
             value = self.loader.construct_object(node, deep=True)
         except yaml.YAMLError as exc:
             raise self.fail(node, _problem(exc)) from None
+        except ValueError as exc:  # an explicit !!int or !!float that is not one
+            raise self.fail(node, str(exc)) from None
         kind = _scalar_kind(value)
         if kind is not None:
             raise self.fail(node, f"{node.value!r} is read as {kind}; quote it to keep a string")
+        return value
+
+    def plain(self, node: ScalarNode) -> Any:
+        """A plain scalar as yaml.v2 reads it; refuse numbers that JSON and Go cannot hold."""
+        value = go_resolve(node.value)[1]
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            return value
+        integral = bool(_INTEGRAL.fullmatch(node.value))
+        if isinstance(value, float) and not math.isfinite(value) and not integral:
+            shown = node.value if len(node.value) <= 40 else node.value[:37] + "..."
+            raise self.fail(node, f"{shown} is not a JSON number; quote it to keep a string")
+        if (
+            isinstance(value, int | float)
+            and abs(value) > _EXACT
+            and (integral or isinstance(value, int))
+        ):
+            raise self.fail(node, _BEYOND_GO)  # a float here: beyond 64 bits for yaml.v2
         return value
 
     def mapping(self, node: MappingNode, path: KeyPath) -> dict[str, Any]:
@@ -155,6 +249,12 @@ class _Builder:
         return items
 
 
+_BEYOND_GO = (
+    "an integer beyond 2^53, which Helm reads as a rounded float (its values pass through "
+    "JSON); quote it to keep a string"
+)
+
+
 def _kind(value: Any) -> str:
     if value is None:
         return "null"
@@ -169,6 +269,27 @@ def _problem(exc: yaml.YAMLError) -> str:
     return f"{context}: {problem}" if context else str(problem)
 
 
+def _check_nesting(text: str, source: str) -> None:
+    """Refuse text nested deeper than MAX_DEPTH, from the parser's events (no recursion)."""
+    loader = _BASE(text)
+    depth = 0
+    try:
+        while loader.check_event():
+            event = loader.get_event()  # type: ignore[no-untyped-call]
+            if isinstance(event, CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    mark = event.start_mark
+                    line = int(mark.line) + 1 if mark is not None else 1
+                    raise LimitError(f"{source}:{line}", f"nested deeper than {MAX_DEPTH} levels")
+            elif isinstance(event, CollectionEndEvent):
+                depth -= 1
+    except yaml.YAMLError:
+        return  # the load that follows reports it, with its line
+    finally:
+        loader.dispose()
+
+
 def load_yaml(text: str, source: str) -> SourceDoc:
     """Load one YAML document, with the line of every key and list item.
 
@@ -180,7 +301,10 @@ def load_yaml(text: str, source: str) -> SourceDoc:
         YamlSourceError: invalid YAML, several documents, a key that is not a string or
             repeats, or a value outside the JSON data model; the message starts with
             ``file:line``.
+        LimitError: nested deeper than :data:`~meshcharts.limits.MAX_DEPTH`, or more than
+            :data:`~meshcharts.limits.MAX_YAML_NODES` nodes once aliases are expanded.
     """
+    _check_nesting(text, source)
     loader = _LOADER(text)
     try:
         try:
@@ -192,6 +316,8 @@ def load_yaml(text: str, source: str) -> SourceDoc:
         except yaml.YAMLError as exc:
             raise YamlSourceError(f"{source}:1", f"invalid YAML: {exc}") from None
         builder = _Builder(loader, source)
+        if node is not None:
+            builder.size(node)
         data = None if node is None else builder.build(node, ())
         return SourceDoc(data, builder.lines, source)
     finally:
@@ -203,10 +329,12 @@ def load_yaml_file(path: Path, *, source: str | None = None) -> SourceDoc:
 
     Raises:
         YamlSourceError: the file cannot be read or loaded.
+        LimitError: it is larger than :data:`~meshcharts.limits.MAX_FILE`.
     """
     name = source if source is not None else str(path)
+    data = read_limited(path, MAX_FILE, what=name)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise YamlSourceError(name, f"cannot be read: {exc}") from None
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise YamlSourceError(name, f"cannot be read: not UTF-8 ({exc.reason})") from None
     return load_yaml(text, name)

@@ -426,7 +426,7 @@ TABLE: dict[str, tuple[set[str], tuple[str, ...]]] = {
     "diff": ({"--env", "--profile", "--version", "--format"} | SHARED, ("text", "json")),
     "release-diff": ({"--env", "--format", "--allow-breaking"} | SHARED, ("text", "json")),
     "publish": (
-        {"--to", "--build-dir", "--profile", "--plain-http", "--force", "--format"},
+        {"--to", "--build-dir", "--profile", "--plain-http", "--force", "--timeout", "--format"},
         ("text", "json"),
     ),
     "version show": ({"--format"}, ("text", "json")),

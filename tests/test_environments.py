@@ -323,10 +323,17 @@ ERRORS = [
         id="duplicate key",
     ),
     pytest.param(
-        {"a": "name: a\nprofile: default\nvalues:\n  global:\n    tag: 2019-01-01\n"},
+        {"a": "name: a\nprofile: default\nvalues:\n  global:\n    tag: .nan\n"},
         "a",
-        "a.yaml:5: '2019-01-01' is read as a timestamp; quote it to keep a string",
-        id="timestamp",
+        "a.yaml:5: .nan is not a JSON number; quote it to keep a string",
+        id="nan",
+    ),
+    pytest.param(
+        {"a": "name: a\nprofile: default\nvalues:\n  pilot:\n    replicaCount: " + "9" * 40 + "\n"},
+        "a",
+        "a.yaml:5: an integer beyond 2^53, which Helm reads as a rounded float (its values "
+        "pass through JSON); quote it to keep a string",
+        id="huge-integer",
     ),
     pytest.param(
         {"a": "name: a\nprofile: default\nvalues:\n  pilot:\n    env:\n      on: x\n"},
@@ -392,15 +399,16 @@ def test_missing_file_and_folder(tmp_path: Path) -> None:
 
 
 def test_yaml_loader_lines_merge_keys_and_json_data_only() -> None:
-    doc = load_yaml("base: &b\n  x: 1\n  y: 2\nm:\n  <<: *b\n  y: 3\nl:\n  - a: off\n", "t.yaml")
-    assert doc.data == {"base": {"x": 1, "y": 2}, "m": {"x": 1, "y": 3}, "l": [{"a": False}]}
-    assert doc.lines[("m", "y")] == 6 and doc.lines[("l", "0", "a")] == 8
+    doc = load_yaml("base: &b\n  x: 1\n  z: 2\nm:\n  <<: *b\n  z: 3\nl:\n  - a: off\n", "t.yaml")
+    assert doc.data == {"base": {"x": 1, "z": 2}, "m": {"x": 1, "z": 3}, "l": [{"a": False}]}
+    assert doc.lines[("m", "z")] == 6 and doc.lines[("l", "0", "a")] == 8
     assert doc.where(("l", "0", "a", "deeper")) == "t.yaml:8"
     for text, problem in [
         ("a: &x [*x]\n", "an alias refers to a node that contains it (a cycle)"),
         ("? [a]\n: 1\n", "a map key must be a string, not a collection"),
         ("a: !!set {x}\n", "tag tag:yaml.org,2002:set is not supported in a values file"),
         ("a: 1\n---\nb: 2\n", "invalid YAML"),
+        ("y: 1\n", "key 'y' is read as a boolean, not a string; quote it"),
     ]:
         with pytest.raises(YamlSourceError, match=re.escape(problem)):
             load_yaml(text, "t.yaml")

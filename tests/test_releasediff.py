@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import replace
@@ -422,7 +423,17 @@ def test_compare_build_matches_each_package_of_the_same_chart(tmp_path: Path) ->
     for profile, chart, revision, path, data in _built("1.0.6"):
         (old / path).parent.mkdir(parents=True, exist_ok=True)
         (old / path).write_bytes(data)
-        entries.append({"profile": profile, "chart": chart, "revision": revision, "path": path})
+        version = path.split("/", 1)[1].removeprefix(f"{chart}-").removesuffix(".tgz")
+        entries.append(
+            {
+                "profile": profile,
+                "chart": chart,
+                "revision": revision,
+                "version": version,
+                "path": path,
+                "sha256": hashlib.sha256(data).hexdigest(),
+            }
+        )
     (old / "build.json").write_text(json.dumps({"packages": entries}))
     new = _built("1.0.7", "pilot.traceSampling=10")
     results = compare_build(new, old)

@@ -56,6 +56,11 @@ from meshcharts.gotemplate.parser import is_blank, parse_template
 __all__ = ["ExecError", "TemplateSet", "truth"]
 
 MAX_DEPTH: Final = 1000
+MAX_OUTPUT: Final = 64 * 1024 * 1024
+"""Characters one execution may write (a chart's manifests are a few hundred kilobytes)."""
+MAX_STEPS: Final = 20_000_000
+"""Nodes one execution may walk, loop iterations included: Go would take seconds for what
+Python takes minutes, so the work is bounded and reported at the template's line."""
 """Nested template calls allowed (Helm allows 1000 nested ``include`` of one name)."""
 
 _MISSING: Final = object()
@@ -156,6 +161,7 @@ class TemplateSet:
         self.methods = methods
         self.name = name
         self.trees: dict[str, Tree] = {}
+        self.budget: _Budget | None = None  # shared by the includes of one execution
 
     def add_file(self, name: str, text: str) -> None:
         """Parse one file; its defined templates replace earlier ones of the same name.
@@ -187,8 +193,25 @@ class TemplateSet:
                 f'template: no template "{name}" associated with template "{self.name}"'
             )
         out: list[str] = []
-        _State(self, tree, [["$", data]], out, 0).walk(data, tree.root)
+        outer = self.budget is None
+        if outer:
+            self.budget = _Budget()
+        try:
+            _State(self, tree, [["$", data]], out, 0).walk(data, tree.root)
+        finally:
+            if outer:
+                self.budget = None
         return "".join(out)
+
+
+class _Budget:
+    """The work and output one execution (with every template it includes) has used."""
+
+    __slots__ = ("output", "steps")
+
+    def __init__(self) -> None:
+        self.output = 0
+        self.steps = 0
 
 
 class _State:
@@ -220,14 +243,31 @@ class _State:
 
     # --- walking ------------------------------------------------------------------------
 
+    def spend(self, steps: int = 1, output: int = 0) -> None:
+        """Count work and output against the execution's budget."""
+        budget = self.tset.budget
+        if budget is None:
+            return
+        budget.steps += steps
+        budget.output += output
+        if budget.steps > MAX_STEPS:
+            raise self.error(f"the template does more than {MAX_STEPS} steps of work")
+        if budget.output > MAX_OUTPUT:
+            raise self.error(f"the template writes more than {MAX_OUTPUT} characters")
+
+    def emit(self, text: str) -> None:
+        self.spend(0, len(text))
+        self.out.append(text)
+
     def walk(self, dot: Any, node: Node) -> None:
+        self.spend()
         walker = _WALKERS.get(type(node))
         if walker is None:
             raise self.error(f"unknown node: {node}")
         walker(self, dot, node)
 
     def walk_text(self, _dot: Any, node: TextNode) -> None:
-        self.out.append(node.text)
+        self.emit(node.text)
 
     def walk_action(self, dot: Any, node: ActionNode) -> None:
         value = self.eval_pipeline(dot, node.pipe)
@@ -252,7 +292,7 @@ class _State:
 
     def print_value(self, node: Node, value: Any) -> None:
         self.node = node
-        self.out.append("<no value>" if value is None else sprint_value(value))
+        self.emit("<no value>" if value is None else sprint_value(value))
 
     def walk_if_or_with(self, is_with: bool, dot: Any, node: IfNode | WithNode) -> None:
         mark = len(self.vars)
@@ -289,6 +329,7 @@ class _State:
         elif isinstance(value, int) and not isinstance(value, bool):
             if len(node.pipe.decl) > 1:
                 raise self.error(f"can't use {value} to iterate over more than one variable")
+            self.spend(max(value, 0))  # counted before the items are made
             items = [(None, i) for i in range(value)]
             iface = False
         else:

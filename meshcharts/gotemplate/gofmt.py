@@ -295,7 +295,13 @@ def _star(text: str | None, args: tuple[Any, ...], index: int) -> tuple[int | No
     if text is None:
         return None, index
     if text == "*":
-        if index < len(args) and isinstance(args[index], int):
+        if index < len(args) and isinstance(args[index], int) and abs(args[index]) <= _TOO_LARGE:
             return int(args[index]), index + 1
         return None, index + 1
+    # Go's fmt ignores a width or precision beyond 1e6 (fmt.tooLarge); so does this.
+    if len(text) > 7 or (text and int(text) > _TOO_LARGE):
+        return None, index
     return (int(text) if text else 0), index
+
+
+_TOO_LARGE = 1_000_000

@@ -154,7 +154,12 @@ def _round(value: Any, places: int, *round_on: float) -> float:
     return (math.ceil(digit) if fraction >= pivot else math.floor(digit)) / power
 
 
+MAX_SEQUENCE: Final = 10_000_000
+
+
 def _until_step(start: int, stop: int, step: int) -> IntSlice:
+    if step and abs((stop - start) // step) > MAX_SEQUENCE:
+        raise FuncError(f"a sequence of more than {MAX_SEQUENCE} numbers")
     if stop < start:
         return IntSlice(range(start, stop, step)) if step < 0 else IntSlice()
     return IntSlice(range(start, stop, step)) if step > 0 else IntSlice()

@@ -11,6 +11,10 @@ import base64
 import binascii
 import hashlib
 import re
+
+# The private parser of the re module: the only way to see the structure of a pattern.
+import re._constants as _re_constants  # type: ignore[import-not-found]
+import re._parser as _re_parser  # type: ignore[import-not-found]
 import zlib
 from typing import Any, Final
 
@@ -207,12 +211,72 @@ def _swapcase(text: str) -> str:
     return text.swapcase()
 
 
+_REPEATS: Final = frozenset(
+    {_re_constants.MAX_REPEAT, _re_constants.MIN_REPEAT, _re_constants.POSSESSIVE_REPEAT}
+)
+
+
+def _starts_with_repeat(items: Any) -> bool:
+    """Whether a parsed pattern can begin with a repetition (so iterations can overlap)."""
+    if not items:
+        return False
+    op, arg = items[0]
+    if op in _REPEATS:
+        return bool(arg[1] > 1)
+    if op == _re_constants.SUBPATTERN:
+        return _starts_with_repeat(arg[-1])
+    if op == _re_constants.BRANCH:
+        return any(_starts_with_repeat(branch) for branch in arg[1])
+    return False
+
+
+def _ambiguous(items: Any) -> bool:
+    """Whether a pattern repeats a body that begins with a repetition (``(a+)+``, ``(a|b*)*``).
+
+    Such a repeat can split its input in exponentially many ways, and Python's backtracking
+    engine tries them all; a body that begins with a fixed character (``(-[a-z]+)*``)
+    cannot, and is allowed.
+    """
+    for op, arg in items:
+        if op in _REPEATS:
+            if arg[1] > 1 and _starts_with_repeat(arg[2]):
+                return True
+            if _ambiguous(arg[2]):
+                return True
+        elif op == _re_constants.SUBPATTERN:
+            if _ambiguous(arg[-1]):
+                return True
+        elif op == _re_constants.BRANCH and any(_ambiguous(b) for b in arg[1]):
+            return True
+    return False
+
+
+MAX_REPEAT_OUTPUT: Final = 64 * 1024 * 1024
+
+
+def _repeat(count: int, text: str) -> str:
+    if max(count, 0) * len(text) > MAX_REPEAT_OUTPUT:
+        raise FuncError(f"repeat of {count} would write more than {MAX_REPEAT_OUTPUT} characters")
+    return text * max(count, 0)
+
+
 def _compile(pattern: str) -> re.Pattern[str]:
-    """Compile a Go RE2 pattern with Python's ``re`` (the common subset)."""
+    """Compile a Go RE2 pattern with Python's ``re`` (the common subset).
+
+    RE2 runs every pattern in linear time; Python's backtracking engine can take
+    exponential time on a repeat of a repeat (``(a+)+$``), so such patterns are refused
+    here rather than left to hang a build.
+    """
     try:
-        return re.compile(pattern.replace(r"\z", r"\Z"))
+        compiled = re.compile(pattern.replace(r"\z", r"\Z"))
     except re.error as exc:
         raise FuncError(f"error parsing regexp: {exc}: `{pattern}`") from None
+    if _ambiguous(_re_parser.parse(compiled.pattern).data):
+        raise FuncError(
+            f"regexp `{pattern}` repeats a repetition, which Python's regexp engine may run "
+            "in exponential time (RE2 does not); meshcharts refuses it"
+        )
+    return compiled
 
 
 def _expand(match: re.Match[str], template: str) -> str:
@@ -345,7 +409,7 @@ TEXT_FUNCS: Final[FuncMap] = {
     "title": _title,
     "untitle": _untitle,
     "substr": _substr,
-    "repeat": _simple(lambda count, s: s * max(count, 0), "int", "string"),
+    "repeat": _simple(_repeat, "int", "string"),
     "nospace": _simple(lambda s: "".join(c for c in s if c not in GO_SPACES), "string"),
     "trunc": _trunc,
     "abbrev": _abbrev,
