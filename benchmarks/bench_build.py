@@ -20,10 +20,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from tools import helm_binaries  # noqa: E402
+from tools import helm_binaries
 
-from meshcharts import build_packages, load_profiles  # noqa: E402
-from meshcharts.fsutil import write_files  # noqa: E402
+from meshcharts import build_packages, load_profiles
+from meshcharts.fsutil import write_files
 
 
 def _median_seconds(action: Callable[[], object], repeat: int) -> float:

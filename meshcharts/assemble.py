@@ -10,15 +10,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import jsonschema
-
 from meshcharts.components import ChartDef, Component
-from meshcharts.errors import ValuesError
 from meshcharts.provenance import generator_version, values_digest
 from meshcharts.readme import chart_readme
-from meshcharts.schema import infer_schema, schema_json, schema_message
+from meshcharts.schema import infer_schema, schema_json
 from meshcharts.templating import is_j2, render_j2, strip_j2, template_files
 from meshcharts.values import ResolvedValues
+from meshcharts.valuesfile import validate_values
 from meshcharts.yamltext import chart_yaml, dump_values
 
 __all__ = ["ChartTree", "assemble_chart", "chart_values"]
@@ -69,30 +67,6 @@ def chart_values(
     """The part of the merged values that this chart reads."""
     keys = set(chart.defaults(components))
     return {k: v for k, v in values.items() if k in keys}
-
-
-def _validate(
-    values: Mapping[str, Any], schema: Mapping[str, Any], resolved: ResolvedValues, chart: str
-) -> None:
-    """Check the chart's values against its schema; name the key, rule and layer at fault."""
-    validator = jsonschema.Draft7Validator(schema)
-    error = min(validator.iter_errors(values), key=lambda e: list(e.absolute_path), default=None)
-    if error is None:
-        return
-    path = tuple(str(p) for p in error.absolute_path)
-    if error.validator == "additionalProperties":
-        extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
-        path = (*path, extra[0]) if extra else path
-    origin = resolved.origin(path)
-    where = (
-        f" (set by {origin.layer.name}{', ' + origin.where if origin.where else ''})"
-        if origin
-        else ""
-    )
-    key = ".".join(path) or "(top level)"
-    raise ValuesError(
-        f"chart {chart}: value {key}{where}", f"{schema_message(error)} [schema: {error.validator}]"
-    )
 
 
 def _templates(chart: ChartDef, components: tuple[Component, ...]) -> dict[str, bytes]:
@@ -157,7 +131,7 @@ def assemble_chart(
         title=f"{chart.name} values",
     )
     values = chart_values(chart, components, resolved.values)
-    _validate(values, schema, resolved, chart.name)
+    validate_values(values, resolved, chart=chart.name, components=components)
     metadata: dict[str, Any] = {
         "apiVersion": "v2",
         "name": chart.name,

@@ -324,8 +324,8 @@ def _print_build(result: BuildResult) -> None:
         typer.echo(f"warning: {subject}: {format_finding(finding)}", err=True)
     typer.echo(
         f"wrote {plural(len(result.packages), 'package')}, "
-        f"{plural(len(result.values_files), 'values file')}, index.yaml and build.json to "
-        f"{result.out}"
+        f"{plural(len(result.values_files), 'values file')}, an index.yaml per profile and "
+        f"build.json to {result.out}"
         + (f" ({plural(len(result.warnings), 'lint warning')})" if result.warnings else "")
     )
 

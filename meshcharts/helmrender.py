@@ -25,6 +25,7 @@ from typing import Any, Final
 import yaml
 
 from meshcharts.assemble import ChartTree
+from meshcharts.coalesce import helm_coalesce
 from meshcharts.errors import MeshchartsError
 from meshcharts.gotemplate.executor import ExecError, TemplateSet
 from meshcharts.gotemplate.gotypes import FuncError, ValuesMap
@@ -96,23 +97,9 @@ def _from_python(value: Any) -> Any:
     return str(value)
 
 
-def _coalesce_tables(dst: dict[str, Any], src: dict[str, Any]) -> None:
-    """Helm's ``coalesceTablesFullKey``: fill ``dst`` (user) from ``src`` (defaults)."""
-    for key, default in src.items():
-        if key in dst:
-            if dst[key] is None:
-                del dst[key]
-            elif isinstance(default, dict) and isinstance(dst[key], dict):
-                _coalesce_tables(dst[key], default)
-        else:
-            dst[key] = default
-
-
 def coalesce_values(chart_values: dict[str, Any], user: Mapping[str, Any] | None) -> dict[str, Any]:
     """The values a chart renders with: ``user`` over ``chart_values``, as Helm merges them."""
-    merged: dict[str, Any] = _from_python(user or {})
-    _coalesce_tables(merged, chart_values)
-    return merged
+    return helm_coalesce(_from_python(user or {}), chart_values)
 
 
 def _chart_values(tree: ChartTree) -> dict[str, Any]:

@@ -134,7 +134,7 @@ def _gpg(home: Path | None, args: list[str], *, what: str, stdin: bytes = b"") -
     if home is not None:
         env["GNUPGHOME"] = str(home)
     try:
-        result = subprocess.run(  # noqa: S603
+        result = subprocess.run(
             [gpg, "--batch", "--yes", "--no-tty", "--pinentry-mode", "loopback", *args],
             input=stdin,
             capture_output=True,
@@ -187,6 +187,6 @@ def _stop_agent(home: Path) -> None:
     if gpgconf is None:  # pragma: no cover - installed with gpg
         return
     env = {**os.environ, "GNUPGHOME": str(home)}
-    subprocess.run(  # noqa: S603
+    subprocess.run(
         [gpgconf, "--kill", "gpg-agent"], env=env, capture_output=True, check=False, timeout=30
     )

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from meshcharts.errors import ValuesError
+from meshcharts.kinds import kind_of
 from meshcharts.limits import MAX_DEPTH
 
 __all__ = ["MAX_INDEX", "SetArg", "apply_sets", "parse_set", "typed_value"]
@@ -200,17 +201,6 @@ def parse_set(arg: SetArg) -> list[tuple[list[PathItem], Any]]:
     return assignments
 
 
-def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, Mapping):
-        return "a map"
-    if isinstance(value, list):
-        return "a list"
-    names = {bool: "a boolean", int: "an integer", float: "a float", str: "a string"}
-    return names.get(type(value), f"a {type(value).__name__}")
-
-
 def _container(existing: Any, path: Sequence[PathItem], depth: int, arg: SetArg) -> Any:
     """The map or list that ``path[depth]`` indexes, starting from the value there now.
 
@@ -226,7 +216,7 @@ def _container(existing: Any, path: Sequence[PathItem], depth: int, arg: SetArg)
         return [] if want_list else {}
     raise ValuesError(
         arg.subject,
-        f"cannot set {_dotted(path)}: {_dotted(path[:depth])} is {_kind(existing)}, "
+        f"cannot set {_dotted(path)}: {_dotted(path[:depth])} is {kind_of(existing)}, "
         f"not a {'list' if want_list else 'map'}",
     )
 

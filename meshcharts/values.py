@@ -31,6 +31,7 @@ from typing import Any
 from deepmerge import Merger
 
 from meshcharts.errors import ValuesError
+from meshcharts.kinds import kind_of
 from meshcharts.mergerules import (
     NO_RULES,
     PATCH,
@@ -197,16 +198,6 @@ def _is_key(value: Any) -> bool:
     return isinstance(value, str | int) and not isinstance(value, bool)
 
 
-def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, Mapping):
-        return "a map"
-    if isinstance(value, list):
-        return "a list"
-    return f"a {type(value).__name__}"
-
-
 @dataclass(frozen=True)
 class _Item:
     segment: str
@@ -226,7 +217,7 @@ def _keyed_items(
         where, shown = (*index_path, str(index)), f"{dotted(path)}[{index}]"
         how = f"items of this list merge by key {rule.key} (rule {rule.text} of {rule.owner})"
         if not isinstance(item, Mapping):
-            raise _ItemError(where, shown, f"is {_kind(item)}, not a map: {how}")
+            raise _ItemError(where, shown, f"is {kind_of(item)}, not a map: {how}")
         directive = item.get(PATCH)
         if PATCH in item and set(item) == {PATCH} and directive == "replace":
             replace = True

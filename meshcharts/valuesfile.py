@@ -27,6 +27,7 @@ from typing import Any
 import jsonschema
 
 from meshcharts.charts import all_charts
+from meshcharts.coalesce import helm_coalesce
 from meshcharts.components import Component
 from meshcharts.errors import MeshchartsError, UserError, ValuesError
 from meshcharts.layers import Resolution
@@ -122,23 +123,6 @@ def _with_deletions(packaged: Mapping[str, Any], resolved: Mapping[str, Any]) ->
     for key in packaged:
         if key not in resolved:
             out[key] = None
-    return out
-
-
-def helm_coalesce(user: Mapping[str, Any], chart: Mapping[str, Any]) -> dict[str, Any]:
-    """Helm's coalescing of a values file over a chart's values (``coalesceValues``).
-
-    The file wins; a null in it deletes the chart's key; keys only the chart has are kept;
-    two maps coalesce recursively. The result shares values with both inputs: read it only.
-    """
-    out = dict(user)
-    for key, chart_value in chart.items():
-        if key not in out:
-            out[key] = chart_value
-        elif out[key] is None:
-            del out[key]
-        elif isinstance(out[key], Mapping) and isinstance(chart_value, Mapping):
-            out[key] = helm_coalesce(out[key], chart_value)
     return out
 
 
@@ -269,7 +253,7 @@ def _violation(
     shown = _shown_path(resolved, path) or "(top level)"
     rule = f"{schema_message(error)} [schema: {error.validator}]"
     if origin is None:
-        return ValuesError(f"chart {chart}", f"{shown}: {rule}")
+        return ValuesError(f"chart {chart}: value {shown}", rule)
     # The line of the bad value itself when the layer set a whole list or map above it.
     line = origin.layer.line(resolved.canonical(path) or path) or origin.line
     source = origin.layer.source
@@ -277,8 +261,8 @@ def _violation(
     if _is_env(origin):
         prefix = "" if path[:1] == ("mesh",) else "values."
         return ValuesError(where, f"{prefix}{shown}: {rule}")
-    where = f" ({where})" if where else ""
-    return ValuesError(f"{origin.layer.name}{where}", f"{shown}: {rule}")
+    where = f", {where}" if where else ""
+    return ValuesError(f"chart {chart}: value {shown} (set by {origin.layer.name}{where})", rule)
 
 
 def validate_values(
@@ -301,7 +285,8 @@ def validate_values(
 
     Raises:
         ValuesError: ``file:line: values.<key>: <message> [schema: <rule>]`` for a value
-            an environment file set, ``<layer> (<source>): <key>: ...`` otherwise.
+            an environment file set, ``chart <chart>: value <key> (set by <layer>, <source>):
+            ...`` otherwise.
     """
     found = _first_error(values, _compile(chart, components), trusted)
     if found is not None:

@@ -41,6 +41,7 @@ from meshcharts.gotemplate.goyaml import (
     TIMESTAMP_TAG,
     go_resolve,
 )
+from meshcharts.kinds import kind_of
 from meshcharts.limits import MAX_DEPTH, MAX_FILE, MAX_YAML_NODES, LimitError, read_limited
 
 __all__ = ["SourceDoc", "YamlSourceError", "load_yaml", "load_yaml_file"]
@@ -227,7 +228,7 @@ class _Builder:
             if not isinstance(key, str):
                 raise self.fail(
                     key_node,
-                    f"key {key_node.value!r} is read as {_kind(key)}, not a string; quote it",
+                    f"key {key_node.value!r} is read as {kind_of(key)}, not a string; quote it",
                 )
             if id(key_node) in own_ids:
                 if key in seen:
@@ -253,14 +254,6 @@ _BEYOND_GO = (
     "an integer beyond 2^53, which Helm reads as a rounded float (its values pass through "
     "JSON); quote it to keep a string"
 )
-
-
-def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    return {bool: "a boolean", int: "an integer", float: "a float"}.get(
-        type(value), f"a {type(value).__name__}"
-    )
 
 
 def _problem(exc: yaml.YAMLError) -> str:

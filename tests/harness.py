@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import tempfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -10,9 +11,19 @@ from typing import Any
 
 from tools import HELM4, helm_binaries, run_helm, split_manifest
 
-from meshcharts import ChartTree, Component, Layer, assemble_chart, merge_layers
+from meshcharts import (
+    BuiltPackage,
+    ChartTree,
+    Component,
+    Layer,
+    assemble_chart,
+    build_packages,
+    load_profiles,
+    merge_layers,
+)
 from meshcharts.charts import all_charts
 from meshcharts.fsutil import write_files
+from meshcharts.provenance import GOLDEN_SOURCE_COMMIT
 
 
 def assemble_components(
@@ -71,3 +82,60 @@ def workload_containers(docs: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
 def identities(docs: list[dict[str, Any]]) -> set[tuple[str, str]]:
     """(kind, name) of every rendered object."""
     return {(d["kind"], d["metadata"]["name"]) for d in docs}
+
+
+@dataclasses.dataclass(frozen=True)
+class PackageKey:
+    """One package of the built-in build, known without building it."""
+
+    profile: str
+    chart: str
+    revision: str
+
+    @property
+    def path(self) -> str:
+        suffix = f"-{self.revision}" if self.revision else ""
+        return f"{self.profile}/{self.chart}-1.0.6{suffix}.tgz"
+
+    @property
+    def key(self) -> str:
+        """``profile/chart`` (``@revision``), the golden folder and renderer case name."""
+        return f"{self.profile}/{self.chart}" + (f"@{self.revision}" if self.revision else "")
+
+    @property
+    def namespace(self) -> str:
+        return f"istio-system-{self.revision}" if self.revision else "istio-system"
+
+
+@functools.cache
+def builtin_keys() -> tuple[PackageKey, ...]:
+    """The packages of the built-in build, in build order, from the profiles alone.
+
+    Tests parametrize over these at collection time, which costs milliseconds; the build
+    itself (:func:`builtin_build`) runs once, when the first test needs a package.
+    """
+    profiles = load_profiles()
+    keys: list[PackageKey] = []
+    for name in sorted(profiles.builtin):
+        charts = list(profiles.charts(name))
+        ordered = [chart for chart in all_charts() if chart in charts]
+        keys += [PackageKey(name, chart, "") for chart in ordered]
+        if "istio" in ordered:
+            keys.append(PackageKey(name, "istio", "canary"))
+    return tuple(keys)
+
+
+@functools.cache
+def builtin_build() -> tuple[BuiltPackage, ...]:
+    """Every package of every built-in profile at 1.0.6, built once per test session.
+
+    Built with the golden source commit, so the golden tests and every other test share it.
+    """
+    profiles = load_profiles()
+    packages = tuple(
+        build_packages(
+            profiles, sorted(profiles.builtin), version="1.0.6", source_commit=GOLDEN_SOURCE_COMMIT
+        )
+    )
+    assert [p.path for p in packages] == [k.path for k in builtin_keys()]
+    return packages

@@ -9,6 +9,7 @@ from typing import Any
 
 import jsonschema
 import pytest
+from harness import builtin_build, builtin_keys
 from helpers import profile_source, write_profiles
 from tools import (
     HELM3,
@@ -27,10 +28,8 @@ KUBE_VERSIONS = ("1.25", "1.37")
 WORKLOAD_KINDS = {"Deployment", "DaemonSet", "StatefulSet", "Job"}
 
 
-@functools.cache
 def _packages() -> tuple[BuiltPackage, ...]:
-    profiles = load_profiles()
-    return tuple(build_packages(profiles, sorted(profiles.builtin), version="1.0.6"))
+    return builtin_build()
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +59,7 @@ def _template(helm: Path, archive: Path, *extra: str) -> list[dict[str, Any]]:
     return split_manifest(result.stdout)
 
 
-PACKAGE_IDS = [p.path for p in _packages()]
+PACKAGE_IDS = [k.path for k in builtin_keys()]
 
 
 @pytest.mark.parametrize("package", PACKAGE_IDS)

@@ -7,34 +7,23 @@ import shutil
 from pathlib import Path
 
 import pytest
+from harness import builtin_build, builtin_keys
 from tools import HELM4, helm_binaries
 from typer.testing import CliRunner
 
-from meshcharts import build_packages, load_profiles
 from meshcharts.cli import app
-from meshcharts.golden import compare_golden, expected_golden, golden_base
-from meshcharts.provenance import GOLDEN_SOURCE_COMMIT
+from meshcharts.golden import compare_golden, expected_golden
 
 GOLDEN = Path(__file__).resolve().parent.parent / "golden"
 
 
 @functools.cache
 def _expected() -> dict[str, bytes]:
-    profiles = load_profiles()
-    packages = build_packages(
-        profiles, sorted(profiles.builtin), version="1.0.6", source_commit=GOLDEN_SOURCE_COMMIT
-    )
-    return expected_golden(packages, helm_binaries()[HELM4])
+    return expected_golden(list(builtin_build()), helm_binaries()[HELM4])
 
 
 def _cases() -> list[str]:
-    profiles = load_profiles()
-    return [
-        golden_base(p)
-        for p in build_packages(
-            profiles, sorted(profiles.builtin), version="1.0.6", source_commit=GOLDEN_SOURCE_COMMIT
-        )
-    ]
+    return [key.key for key in builtin_keys()]
 
 
 @pytest.mark.parametrize("case", _cases())

@@ -28,10 +28,10 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
-from harness import assemble_components
+from harness import assemble_components, builtin_build, builtin_keys
 from tools import HELM4, helm_binaries, run_helm, split_manifest
 
-from meshcharts import BuiltPackage, ChartTree, build_packages, load_profiles
+from meshcharts import BuiltPackage, ChartTree
 from meshcharts.charts import all_charts
 from meshcharts.gotemplate import nodes
 from meshcharts.gotemplate.goyaml import from_yaml, safe_load_all
@@ -54,14 +54,9 @@ Outcome = tuple[bool, Any]
 # --- charts -------------------------------------------------------------------------------
 
 
-@functools.cache
 def builtin_packages() -> dict[str, BuiltPackage]:
     """Every package of every built-in profile, keyed ``profile/chart`` (``@revision``)."""
-    profiles = load_profiles()
-    packages = build_packages(profiles, profiles.names(), version="1.0.6")
-    return {
-        f"{p.profile}/{p.tree.name}" + (f"@{p.revision}" if p.revision else ""): p for p in packages
-    }
+    return {key.key: package for key, package in zip(builtin_keys(), builtin_build(), strict=True)}
 
 
 def builtin_trees() -> dict[str, ChartTree]:
@@ -70,8 +65,8 @@ def builtin_trees() -> dict[str, ChartTree]:
 
 
 def builtin_namespaces() -> dict[str, str]:
-    """The namespace each built-in package installs into."""
-    namespaces = {key: package.namespace for key, package in builtin_packages().items()}
+    """The namespace each built-in package installs into (known without building)."""
+    namespaces = {key.key: key.namespace for key in builtin_keys()}
     assert set(namespaces.values()) <= set(NAMESPACES), namespaces
     return namespaces
 

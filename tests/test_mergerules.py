@@ -202,7 +202,7 @@ def test_unkeyed_layers_replace_keyed_lists() -> None:
     [
         (
             {"l": [{"name": "a"}, "x"]},
-            "l[1]: is a str, not a map: items of this list merge by key name (rule l of test)",
+            "l[1]: is a string, not a map: items of this list merge by key name (rule l of test)",
         ),
         (
             {"l": [{"v": 1}]},

@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from registry import oci_registry_fixture  # noqa: F401
+from registry import oci_registry_fixture  # noqa: F401 - a fixture, used by name
 from tools import HELM3, HELM4, run_helm
 from typer.testing import CliRunner
 
@@ -276,7 +276,7 @@ class _FailFirstManifestPut(BaseHTTPRequestHandler):
 
     do_GET = do_HEAD = do_POST = do_PUT = _forward
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
 

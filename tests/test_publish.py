@@ -236,7 +236,7 @@ def served(tmp_path: Path) -> Iterator[tuple[str, Path]]:
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
 

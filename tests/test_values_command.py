@@ -235,8 +235,8 @@ def test_schema_rejection_of_a_set_value() -> None:
     )
     assert code == 2
     assert stderr == (
-        'error: --set (command line): pilot.replicaCount: "x" is not of type "integer" '
-        "[schema: type]\n"
+        "error: chart istio: value pilot.replicaCount (set by --set, command line): "
+        '"x" is not of type "integer" [schema: type]\n'
     )
 
 

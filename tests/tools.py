@@ -32,6 +32,11 @@ MESH_CUSTOM_GROUPS: tuple[str, ...] = ("istio.io", "certmanager.k8s.io")
 """``allow_custom`` value covering the CRD groups Istio-style charts emit."""
 
 
+HELM_FORBIDDEN: list[str] = []
+"""Set by conftest when the run deselects the ``helm`` marker: a test that reaches Helm
+anyway is then an unmarked Helm test, which fails loudly instead of slowing the quick loop."""
+
+
 @functools.cache
 def provision_module() -> ModuleType:
     """Import ``scripts/provision_helm.py`` by path (``scripts`` is not a package).
@@ -54,6 +59,10 @@ def helm_binaries() -> dict[str, Path]:
     them); otherwise the binary is provisioned into the cache by ``scripts/provision_helm.py``
     (a no-op after the first run).
     """
+    if HELM_FORBIDDEN:
+        raise AssertionError(
+            "this test runs real Helm but is not marked helm (tests/conftest.py HELM_NAMES)"
+        )
     result: dict[str, Path] = {}
     for version, var in HELM_ENV_VARS.items():
         env = os.environ.get(var)

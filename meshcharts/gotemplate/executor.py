@@ -13,6 +13,7 @@ import functools
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
+from meshcharts.gotemplate import nodes
 from meshcharts.gotemplate.funcs import GO_TYPES, NILABLE, FuncMap, GoFunc
 from meshcharts.gotemplate.gofmt import sprint_value
 from meshcharts.gotemplate.gotypes import (
@@ -27,30 +28,6 @@ from meshcharts.gotemplate.gotypes import (
     type_name,
 )
 from meshcharts.gotemplate.lexer import ParseError
-from meshcharts.gotemplate.nodes import (
-    ActionNode,
-    BoolNode,
-    BreakNode,
-    ChainNode,
-    CommandNode,
-    ContinueNode,
-    DotNode,
-    FieldNode,
-    IdentifierNode,
-    IfNode,
-    ListNode,
-    NilNode,
-    Node,
-    NumberNode,
-    PipeNode,
-    RangeNode,
-    StringNode,
-    TemplateNode,
-    TextNode,
-    Tree,
-    VariableNode,
-    WithNode,
-)
 from meshcharts.gotemplate.parser import is_blank, parse_template
 
 __all__ = ["ExecError", "TemplateSet", "truth"]
@@ -131,7 +108,7 @@ def truth(value: Any) -> bool:
     return not is_empty(value)
 
 
-def _ideal_constant(node: NumberNode) -> Any:
+def _ideal_constant(node: nodes.NumberNode) -> Any:
     """An untyped number constant as ``interface{}``: ``int``, or ``float64`` if written so."""
     text = node.text.lstrip("+-")
     hex_int = text[:2] in ("0x", "0X") and "p" not in text.lower()
@@ -160,7 +137,7 @@ class TemplateSet:
         self.funcs = funcs
         self.methods = methods
         self.name = name
-        self.trees: dict[str, Tree] = {}
+        self.trees: dict[str, nodes.Tree] = {}
         self.budget: _Budget | None = None  # shared by the includes of one execution
 
     def add_file(self, name: str, text: str) -> None:
@@ -174,7 +151,7 @@ class TemplateSet:
             if old is None or not is_blank(tree):
                 self.trees[tree_name] = tree
 
-    def add_trees(self, trees: Mapping[str, Tree]) -> None:
+    def add_trees(self, trees: Mapping[str, nodes.Tree]) -> None:
         """Add already parsed trees, as :meth:`add_file` does."""
         for tree_name, tree in trees.items():
             if tree_name not in self.trees or not is_blank(tree):
@@ -220,14 +197,19 @@ class _State:
     __slots__ = ("depth", "node", "out", "tree", "tset", "vars")
 
     def __init__(
-        self, tset: TemplateSet, tree: Tree, variables: list[list[Any]], out: list[str], depth: int
+        self,
+        tset: TemplateSet,
+        tree: nodes.Tree,
+        variables: list[list[Any]],
+        out: list[str],
+        depth: int,
     ) -> None:
         self.tset = tset
         self.tree = tree
         self.vars = variables
         self.out = out
         self.depth = depth
-        self.node: Node | None = None
+        self.node: nodes.Node | None = None
 
     # --- errors -------------------------------------------------------------------------
 
@@ -259,42 +241,42 @@ class _State:
         self.spend(0, len(text))
         self.out.append(text)
 
-    def walk(self, dot: Any, node: Node) -> None:
+    def walk(self, dot: Any, node: nodes.Node) -> None:
         self.spend()
         walker = _WALKERS.get(type(node))
         if walker is None:
             raise self.error(f"unknown node: {node}")
         walker(self, dot, node)
 
-    def walk_text(self, _dot: Any, node: TextNode) -> None:
+    def walk_text(self, _dot: Any, node: nodes.TextNode) -> None:
         self.emit(node.text)
 
-    def walk_action(self, dot: Any, node: ActionNode) -> None:
+    def walk_action(self, dot: Any, node: nodes.ActionNode) -> None:
         value = self.eval_pipeline(dot, node.pipe)
         if not node.pipe.decl:
             self.print_value(node, value)
 
-    def walk_list(self, dot: Any, node: ListNode) -> None:
+    def walk_list(self, dot: Any, node: nodes.ListNode) -> None:
         for child in node.nodes:
             self.walk(dot, child)
 
-    def walk_if(self, dot: Any, node: IfNode) -> None:
+    def walk_if(self, dot: Any, node: nodes.IfNode) -> None:
         self.walk_if_or_with(False, dot, node)
 
-    def walk_with(self, dot: Any, node: WithNode) -> None:
+    def walk_with(self, dot: Any, node: nodes.WithNode) -> None:
         self.walk_if_or_with(True, dot, node)
 
-    def walk_break(self, _dot: Any, _node: BreakNode) -> None:
+    def walk_break(self, _dot: Any, _node: nodes.BreakNode) -> None:
         raise _Break
 
-    def walk_continue(self, _dot: Any, _node: ContinueNode) -> None:
+    def walk_continue(self, _dot: Any, _node: nodes.ContinueNode) -> None:
         raise _Continue
 
-    def print_value(self, node: Node, value: Any) -> None:
+    def print_value(self, node: nodes.Node, value: Any) -> None:
         self.node = node
         self.emit("<no value>" if value is None else sprint_value(value))
 
-    def walk_if_or_with(self, is_with: bool, dot: Any, node: IfNode | WithNode) -> None:
+    def walk_if_or_with(self, is_with: bool, dot: Any, node: nodes.IfNode | nodes.WithNode) -> None:
         mark = len(self.vars)
         try:
             value = self.eval_pipeline(dot, node.pipe)
@@ -305,7 +287,7 @@ class _State:
         finally:
             del self.vars[mark:]
 
-    def walk_range(self, dot: Any, node: RangeNode) -> None:
+    def walk_range(self, dot: Any, node: nodes.RangeNode) -> None:
         self.node = node
         mark = len(self.vars)
         try:
@@ -317,7 +299,7 @@ class _State:
         finally:
             del self.vars[mark:]
 
-    def range_items(self, node: RangeNode, value: Any) -> bool:
+    def range_items(self, node: nodes.RangeNode, value: Any) -> bool:
         """Run the body for each item of ``value``; return whether there was any."""
         if value is None:
             return False
@@ -341,7 +323,7 @@ class _State:
             self.range_iteration(node, inner, index, elem)
         return bool(items)
 
-    def range_iteration(self, node: RangeNode, inner: int, index: Any, elem: Any) -> None:
+    def range_iteration(self, node: nodes.RangeNode, inner: int, index: Any, elem: Any) -> None:
         decl = node.pipe.decl
         if decl:
             if node.pipe.is_assign:
@@ -359,7 +341,7 @@ class _State:
         finally:
             del self.vars[inner:]
 
-    def walk_template(self, dot: Any, node: TemplateNode) -> None:
+    def walk_template(self, dot: Any, node: nodes.TemplateNode) -> None:
         self.node = node
         tree = self.tset.trees.get(node.name)
         if tree is None:
@@ -386,7 +368,7 @@ class _State:
 
     # --- pipelines and commands -----------------------------------------------------------
 
-    def eval_pipeline(self, dot: Any, pipe: PipeNode) -> Any:
+    def eval_pipeline(self, dot: Any, pipe: nodes.PipeNode) -> Any:
         self.node = pipe
         value: Any = _MISSING
         for cmd in pipe.cmds:
@@ -400,58 +382,60 @@ class _State:
                 self.vars.append([var.idents[0], value])
         return value
 
-    def eval_command(self, dot: Any, cmd: CommandNode, final: Any) -> Any:
+    def eval_command(self, dot: Any, cmd: nodes.CommandNode, final: Any) -> Any:
         first = cmd.args[0]
-        if isinstance(first, FieldNode):
+        if isinstance(first, nodes.FieldNode):
             return self.eval_field_node(dot, first, cmd.args, final)
-        if isinstance(first, IdentifierNode):
+        if isinstance(first, nodes.IdentifierNode):
             return self.eval_function(dot, first, cmd, cmd.args, final)
-        if isinstance(first, VariableNode):
+        if isinstance(first, nodes.VariableNode):
             return self.eval_variable_node(dot, first, cmd.args, final)
-        if isinstance(first, ChainNode):
+        if isinstance(first, nodes.ChainNode):
             return self.eval_chain_node(dot, first, cmd.args, final)
-        if isinstance(first, PipeNode):
+        if isinstance(first, nodes.PipeNode):
             self.not_a_function(cmd.args, final)
             return self.eval_pipeline(dot, first)
         self.node = first
         self.not_a_function(cmd.args, final)
         return self.literal(dot, first)
 
-    def literal(self, dot: Any, node: Node) -> Any:
-        if isinstance(node, BoolNode):
+    def literal(self, dot: Any, node: nodes.Node) -> Any:
+        if isinstance(node, nodes.BoolNode):
             return node.value
-        if isinstance(node, DotNode):
+        if isinstance(node, nodes.DotNode):
             return dot
-        if isinstance(node, NilNode):
+        if isinstance(node, nodes.NilNode):
             raise self.error("nil is not a command")
-        if isinstance(node, NumberNode):
+        if isinstance(node, nodes.NumberNode):
             try:
                 return _ideal_constant(node)
             except FuncError as exc:
                 raise self.error(str(exc)) from None
-        if isinstance(node, StringNode):
+        if isinstance(node, nodes.StringNode):
             return node.text
         raise self.error(f"can't evaluate command {node}")
 
-    def not_a_function(self, args: list[Node], final: Any) -> None:
+    def not_a_function(self, args: list[nodes.Node], final: Any) -> None:
         if len(args) > 1 or final is not _MISSING:
             raise self.error(f"can't give argument to non-function {args[0]}")
 
-    def eval_field_node(self, dot: Any, field: FieldNode, args: list[Node], final: Any) -> Any:
+    def eval_field_node(
+        self, dot: Any, field: nodes.FieldNode, args: list[nodes.Node], final: Any
+    ) -> Any:
         self.node = field
         return self.eval_field_chain(dot, dot, field, field.idents, args, final)
 
     def eval_chain_node(
-        self, dot: Any, chain: ChainNode, args: list[Node] | None, final: Any
+        self, dot: Any, chain: nodes.ChainNode, args: list[nodes.Node] | None, final: Any
     ) -> Any:
         self.node = chain
-        if isinstance(chain.node, NilNode):
+        if isinstance(chain.node, nodes.NilNode):
             raise self.error(f"indirection through explicit nil in {chain}")
         receiver = self.eval_arg(dot, None, chain.node)
         return self.eval_field_chain(dot, receiver, chain, chain.fields, args, final)
 
     def eval_variable_node(
-        self, dot: Any, var: VariableNode, args: list[Node] | None, final: Any
+        self, dot: Any, var: nodes.VariableNode, args: list[nodes.Node] | None, final: Any
     ) -> Any:
         self.node = var
         value = self.var_value(var.idents[0])
@@ -464,9 +448,9 @@ class _State:
         self,
         dot: Any,
         receiver: Any,
-        node: Node,
+        node: nodes.Node,
         idents: tuple[str, ...],
-        args: list[Node] | None,
+        args: list[nodes.Node] | None,
         final: Any,
     ) -> Any:
         static = None
@@ -480,8 +464,8 @@ class _State:
         self,
         dot: Any,
         name: str,
-        node: Node,
-        args: list[Node] | None,
+        node: nodes.Node,
+        args: list[nodes.Node] | None,
         final: Any,
         receiver: Any,
         static: str | None,
@@ -514,7 +498,12 @@ class _State:
     # --- function calls -------------------------------------------------------------------
 
     def eval_function(
-        self, dot: Any, ident: IdentifierNode, cmd: Node, args: list[Node] | None, final: Any
+        self,
+        dot: Any,
+        ident: nodes.IdentifierNode,
+        cmd: nodes.Node,
+        args: list[nodes.Node] | None,
+        final: Any,
     ) -> Any:
         self.node = ident
         func = self.tset.funcs.get(ident.name)
@@ -523,7 +512,13 @@ class _State:
         return self.eval_call(dot, func, cmd, ident.name, args, final)
 
     def eval_call(
-        self, dot: Any, func: GoFunc, node: Node, name: str, args: list[Node] | None, final: Any
+        self,
+        dot: Any,
+        func: GoFunc,
+        node: nodes.Node,
+        name: str,
+        args: list[nodes.Node] | None,
+        final: Any,
     ) -> Any:
         arg_nodes = args[1:] if args else []
         num_in = len(arg_nodes) + (final is not _MISSING)
@@ -545,7 +540,7 @@ class _State:
             argv.append(self.validate(final, fixed[index] if index < len(fixed) else func.variadic))
         return self.call(func, node, name, argv)
 
-    def call(self, func: GoFunc, node: Node, name: str, argv: list[Any]) -> Any:
+    def call(self, func: GoFunc, node: nodes.Node, name: str, argv: list[Any]) -> Any:
         """Call ``func``; its error (or Go panic) fails the template at ``node``."""
         try:
             return func.impl(*argv)
@@ -563,7 +558,7 @@ class _State:
             problem = FuncError("runtime error: integer divide by zero")
             raise self.error(f"error calling {name}: {problem}", None, problem) from None
 
-    def eval_lazy(self, dot: Any, name: str, arg_nodes: list[Node], final: Any) -> Any:
+    def eval_lazy(self, dot: Any, name: str, arg_nodes: list[nodes.Node], final: Any) -> Any:
         """``and``/``or``: stop at the first false/true argument and return it."""
         value: Any = None
         want = name == "or"
@@ -575,37 +570,37 @@ class _State:
             value = final
         return value
 
-    def eval_arg(self, dot: Any, typ: str | None, node: Node) -> Any:
+    def eval_arg(self, dot: Any, typ: str | None, node: nodes.Node) -> Any:
         self.node = node
-        if type(node) is StringNode and typ in _TAKES_STRINGS:
+        if type(node) is nodes.StringNode and typ in _TAKES_STRINGS:
             return node.text
-        if isinstance(node, DotNode):
+        if isinstance(node, nodes.DotNode):
             return self.validate(dot, typ)
-        if isinstance(node, NilNode):
+        if isinstance(node, nodes.NilNode):
             if typ is None or typ in NILABLE:
                 return None
             raise self.error(f"cannot assign nil to {GO_TYPES[typ]}")
-        if isinstance(node, FieldNode):
+        if isinstance(node, nodes.FieldNode):
             return self.validate(self.eval_field_node(dot, node, [node], _MISSING), typ)
-        if isinstance(node, VariableNode):
+        if isinstance(node, nodes.VariableNode):
             return self.validate(self.eval_variable_node(dot, node, None, _MISSING), typ)
-        if isinstance(node, PipeNode):
+        if isinstance(node, nodes.PipeNode):
             return self.validate(self.eval_pipeline(dot, node), typ)
-        if isinstance(node, IdentifierNode):
+        if isinstance(node, nodes.IdentifierNode):
             return self.validate(self.eval_function(dot, node, node, None, _MISSING), typ)
-        if isinstance(node, ChainNode):
+        if isinstance(node, nodes.ChainNode):
             return self.validate(self.eval_chain_node(dot, node, None, _MISSING), typ)
         return self.literal_arg(typ, node)
 
-    def literal_arg(self, typ: str | None, node: Node) -> Any:
+    def literal_arg(self, typ: str | None, node: nodes.Node) -> Any:
         """A constant argument, converted by the parameter type as Go does."""
         if typ in (None, "any", "value"):
             return self.literal(None, node)
-        if typ == "string" and isinstance(node, StringNode):
+        if typ == "string" and isinstance(node, nodes.StringNode):
             return node.text
-        if typ == "bool" and isinstance(node, BoolNode):
+        if typ == "bool" and isinstance(node, nodes.BoolNode):
             return node.value
-        if isinstance(node, NumberNode):
+        if isinstance(node, nodes.NumberNode):
             if typ == "int" and node.is_int:
                 return node.int_value
             if typ == "int64" and node.is_int:
@@ -653,15 +648,15 @@ _CHECKS: Final[dict[str, Callable[[Any], bool]]] = {
 }
 
 
-_WALKERS: Final[dict[type[Node], Callable[[_State, Any, Any], None]]] = {
-    TextNode: _State.walk_text,
-    ActionNode: _State.walk_action,
-    ListNode: _State.walk_list,
-    IfNode: _State.walk_if,
-    WithNode: _State.walk_with,
-    RangeNode: _State.walk_range,
-    TemplateNode: _State.walk_template,
-    BreakNode: _State.walk_break,
-    ContinueNode: _State.walk_continue,
+_WALKERS: Final[dict[type[nodes.Node], Callable[[_State, Any, Any], None]]] = {
+    nodes.TextNode: _State.walk_text,
+    nodes.ActionNode: _State.walk_action,
+    nodes.ListNode: _State.walk_list,
+    nodes.IfNode: _State.walk_if,
+    nodes.WithNode: _State.walk_with,
+    nodes.RangeNode: _State.walk_range,
+    nodes.TemplateNode: _State.walk_template,
+    nodes.BreakNode: _State.walk_break,
+    nodes.ContinueNode: _State.walk_continue,
 }
 """How each node type runs."""

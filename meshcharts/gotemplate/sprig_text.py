@@ -424,7 +424,7 @@ TEXT_FUNCS: Final[FuncMap] = {
     "nindent": _nindent,
     "replace": _simple(lambda old, new, s: s.replace(old, new), "string", "string", "string"),
     "plural": _plural,
-    "sha1sum": _simple(lambda s: hashlib.sha1(s.encode()).hexdigest(), "string"),  # noqa: S324
+    "sha1sum": _simple(lambda s: hashlib.sha1(s.encode()).hexdigest(), "string"),
     "sha256sum": _simple(lambda s: hashlib.sha256(s.encode()).hexdigest(), "string"),
     "sha512sum": _simple(lambda s: hashlib.sha512(s.encode()).hexdigest(), "string"),
     "adler32sum": _simple(lambda s: str(zlib.adler32(s.encode())), "string"),
