@@ -58,15 +58,18 @@ def inflate(data: bytes, subject: str, limit: int = MAX_ARCHIVE_SIZE + _TAR_SLAC
     try:
         while rest:
             inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
-            while rest and not inflater.eof:
-                chunk = inflater.decompress(rest, _CHUNK)
-                rest = inflater.unconsumed_tail
+            pending = rest
+            while not inflater.eof:
+                # With max_length, zlib may hold output for input it has already taken:
+                # calling again with what is left (even nothing) drains it.
+                chunk = inflater.decompress(pending, _CHUNK)
+                pending = inflater.unconsumed_tail
+                if not chunk and not pending and not inflater.eof:
+                    raise ArchiveError(subject, "not a chart package (.tgz): truncated gzip data")
                 total += len(chunk)
                 if total > limit:
                     raise LimitError(subject, f"unpacks to more than {sizes(MAX_ARCHIVE_SIZE)}")
                 out.append(chunk)
-                if not rest and not inflater.eof:
-                    raise ArchiveError(subject, "not a chart package (.tgz): truncated gzip data")
             rest = inflater.unused_data.lstrip(b"\0")
     except zlib.error as exc:
         raise ArchiveError(subject, f"not a chart package (.tgz): {exc}") from None
