@@ -111,7 +111,7 @@ def run(folder: Path, out: Path) -> tuple[float, float, float, int]:
     )
     resolved = time.perf_counter()
     for file in files:
-        write_atomic(out / file.path, file.text.encode())
+        write_atomic(out / file.path, file.text.encode(), clean=False)
     written = time.perf_counter()
     return loaded - start, resolved - loaded, written - resolved, len(files)
 

@@ -145,6 +145,22 @@ BuildDirOpt = Annotated[
     Path,
     typer.Option("--build-dir", metavar="DIR", help="The build folder (build.json, packages)."),
 ]
+
+
+def _alias(name: str) -> Any:
+    """A hidden option that keeps an earlier name of ``--build-dir`` working in scripts."""
+    return typer.Option(name, metavar="DIR", hidden=True, help="Old name of --build-dir.")
+
+
+def _build_dir(build_dir: Path, old: Path | None, old_name: str) -> Path:
+    """``--build-dir``, or the folder given under its old name (not both, if they differ)."""
+    if old is None:
+        return build_dir
+    if build_dir != Path("charts_out") and build_dir != old:
+        raise UserError(old_name, "is the old name of --build-dir; give one of them, not both")
+    return old
+
+
 SourceCommitOpt = Annotated[
     str | None,
     typer.Option(
@@ -338,6 +354,7 @@ def build(
     set_: SetOpt = None,
     set_string: SetStringOpt = None,
     build_dir: BuildDirOpt = Path("charts_out"),
+    out: Annotated[Path | None, _alias("--out")] = None,
     profiles: ProfilesDirOpt = None,
     allow: Annotated[
         list[str] | None,
@@ -407,7 +424,7 @@ def build(
     try:
         result = run_build(
             _profiles(profiles),
-            out=build_dir,
+            out=_build_dir(build_dir, out, "--out"),
             version=_version(version),
             names=profile or [],
             sets=_sets(set_, set_string),
@@ -677,6 +694,7 @@ def plan(
         PlanFormat, typer.Option("--format", metavar="FORMAT", help="markdown, text or json.")
     ] = PlanFormat.markdown,
     build_dir: BuildDirOpt = Path("charts_out"),
+    charts_dir: Annotated[Path | None, _alias("--charts")] = None,
     previous: Annotated[
         Path | None,
         typer.Option(
@@ -699,7 +717,7 @@ def plan(
 
     environment, name = _environment(env, profile)
     _profiles(profiles).get(name)
-    charts = str(build_dir)
+    charts = str(_build_dir(build_dir, charts_dir, "--charts"))
     steps = upgrade_plan(
         name,
         from_version=from_version,
@@ -824,6 +842,7 @@ def publish(
         ),
     ],
     build_dir: BuildDirOpt = Path("charts_out"),
+    from_: Annotated[Path | None, _alias("--from")] = None,
     profile: Annotated[
         list[str] | None,
         typer.Option(
@@ -856,7 +875,12 @@ def publish(
 
     names = list(dict.fromkeys(profile or []))
     results = publish_build(
-        build_dir, to, profiles=names, plain_http=plain_http, force=force, timeout=timeout
+        _build_dir(build_dir, from_, "--from"),
+        to,
+        profiles=names,
+        plain_http=plain_http,
+        force=force,
+        timeout=timeout,
     )
     changed = sum(r.action != "unchanged" for r in results)
     if output is TextOrJson.json:

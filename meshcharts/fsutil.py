@@ -89,7 +89,7 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def clean_stale(folder: Path, prefix: str) -> list[Path]:
+def clean_stale(folder: Path, *prefixes: str) -> list[Path]:
     """Remove what killed runs of meshcharts left in ``folder``: ``<prefix><pid>-...`` entries.
 
     Temporary names carry the pid of the process that made them; an entry whose process is
@@ -102,7 +102,8 @@ def clean_stale(folder: Path, prefix: str) -> list[Path]:
     except OSError:
         return removed
     for entry in entries:
-        if not entry.name.startswith(prefix):
+        prefix = next((p for p in prefixes if entry.name.startswith(p)), None)
+        if prefix is None:
             continue
         pid_text = entry.name[len(prefix) :].split("-", 1)[0]
         if not pid_text.isdigit() or _alive(int(pid_text)):
@@ -189,8 +190,7 @@ def staged_dir(target: Path, *, what: str | None = None) -> Iterator[Path]:
     subject = what or str(target)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        for kind in ("tmp", "old"):
-            clean_stale(target.parent, f".{target.name}.{kind}-")
+        clean_stale(target.parent, f".{target.name}.tmp-", f".{target.name}.old-")
         staged = Path(
             tempfile.mkdtemp(prefix=f".{target.name}.tmp-{os.getpid()}-", dir=target.parent)
         )
@@ -217,12 +217,14 @@ def write_files(root: Path, files: Mapping[str, bytes]) -> None:
         path.write_bytes(data)
 
 
-def write_atomic(path: Path, data: bytes, *, what: str | None = None) -> None:
+def write_atomic(path: Path, data: bytes, *, what: str | None = None, clean: bool = True) -> None:
     """Replace the regular file ``path`` with ``data`` in one rename, synced to disk.
 
     The temporary file is created exclusively (a unique name) in the target's folder, so
     readers see the old file or the new one. A destination that exists and is not a regular
-    file (a folder, a link, a FIFO, a device) is refused, never replaced.
+    file (a folder, a link, a FIFO, a device) is refused, never replaced. With ``clean``, the
+    temporary files of ``path`` that killed runs left are removed first (one folder scan: a
+    caller writing many files into one folder cleans them once, with :func:`clean_stale`).
 
     Raises:
         OutputError: the destination is not a regular file, or cannot be written.
@@ -233,7 +235,8 @@ def write_atomic(path: Path, data: bytes, *, what: str | None = None) -> None:
         raise OutputError(subject, f"is {kind}; give the path of a regular file")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        clean_stale(path.parent, f".{path.name}.tmp-")
+        if clean:
+            clean_stale(path.parent, f".{path.name}.tmp-")
         # mkstemp opens with O_CREAT | O_EXCL on a new random name: nothing planted there
         # (a link, a FIFO) can be written through.
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.tmp-{os.getpid()}-", dir=path.parent)

@@ -21,7 +21,7 @@ import semver
 from meshcharts.archive import unpack
 from meshcharts.buildrecord import BUILD_JSON, PackageRecord, inside, read_build_record
 from meshcharts.errors import UserError
-from meshcharts.fsutil import write_atomic
+from meshcharts.fsutil import clean_stale, write_atomic
 from meshcharts.limits import MAX_FILE, MAX_PACKAGE, load_json, read_limited
 from meshcharts.oci import OciClient, chart_config, chart_manifest, digest_of, parse_oci
 from meshcharts.package import source_date_epoch
@@ -348,16 +348,18 @@ def _prepare_folder(packages: Sequence[SourcePackage], root: Path, *, force: boo
 
 def _apply_folder(plan: _FolderPlan) -> list[Published]:
     """Write packages (and .prov files) first, index.yaml last; each file atomically."""
+    names = [n for p, _ in plan.actions for n in (p.file_name, f"{p.file_name}.prov")]
+    clean_stale(plan.root, *(f".{name}.tmp-" for name in [*names, "index.yaml"]))
     stamp = timestamp(source_date_epoch())
     entries = dict(plan.entries)
     results: list[Published] = []
     for package, action in plan.actions:
         target = plan.root / package.file_name
         if action != "unchanged" or not target.is_file() or target.read_bytes() != package.data:
-            write_atomic(target, package.data)
+            write_atomic(target, package.data, clean=False)
         prov_target = target.with_name(target.name + ".prov")
         if package.prov is not None and (action != "unchanged" or not prov_target.is_file()):
-            write_atomic(prov_target, package.prov)
+            write_atomic(prov_target, package.prov, clean=False)
         elif package.prov is None and action == "replaced":
             prov_target.unlink(missing_ok=True)  # the old package's signature
         if action != "unchanged":
@@ -369,7 +371,7 @@ def _apply_folder(plan: _FolderPlan) -> list[Published]:
     if any(r.action != "unchanged" for r in results) or not index_path.is_file():
         replaced = {(r.package.name, r.package.version) for r in results if r.action == "replaced"}
         merged = merge_index(plan.old_index, list(entries.values()), stamp, replaced=replaced)
-        write_atomic(index_path, merged.encode())
+        write_atomic(index_path, merged.encode(), clean=False)
     return results
 
 

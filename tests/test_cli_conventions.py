@@ -555,3 +555,25 @@ def test_build_and_bump_json(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     assert [c["layer"] for c in chain] == ["chart defaults", "profile minimal"] and chain[-1][
         "wins"
     ]
+
+
+def test_the_old_names_of_build_dir_still_work(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Scripts written for --out (build), --from (publish) and --charts (plan) keep working."""
+    monkeypatch.chdir(tmp_path)
+    assert invoke("build", "-p", "minimal", "--out", "old")[0] == 0
+    assert (tmp_path / "old" / "minimal" / "istio-1.0.6.tgz").is_file()
+    code, _, stderr = invoke("publish", "--from", "old", "--to", "repo", "-p", "minimal")
+    assert code == 0, stderr
+    assert (tmp_path / "repo" / "istio-1.0.6.tgz").is_file()
+    assert invoke("build", "-p", "minimal", "--version", "1.0.7", "--out", "new")[0] == 0
+    args = ["plan", "-p", "minimal", "--from", "1.0.6", "--to", "1.0.7", "--previous", "old"]
+    code, stdout, stderr = invoke(*args, "--charts", "new")
+    assert code == 0, stderr
+    assert "new/minimal/istio-1.0.7-canary.tgz" in stdout
+    code, _, stderr = invoke("build", "-p", "minimal", "--out", "a", "--build-dir", "b")
+    assert code == 2
+    assert "--out: is the old name of --build-dir" in one_error_line(stderr)
+    _, help_text, _ = invoke("build", "--help")
+    assert "--out" not in help_text  # one name in help: --build-dir

@@ -260,36 +260,25 @@ def test_publish_trusts_nothing_in_build_json(
     assert snapshot(work.parent) == before
 
 
+def refused_publish(work: Path, source: Path, expect: str) -> None:
+    """A publish of ``source`` into ``work/repo`` is refused, and the repository not made."""
+    refused(work, "publish", "--build-dir", str(source), "--to", str(work / "repo"), expect=expect)
+    assert not (work / "repo").exists()
+
+
 def test_a_package_that_is_a_link_out_of_the_build_is_refused(build: Path, work: Path) -> None:
     source = _tampered(build, work, lambda record: None)
     package = source / "minimal" / "istio-init-1.0.6.tgz"
     outside = work / "outside.tgz"
     package.replace(outside)
     package.symlink_to(outside)
-    refused(
-        work,
-        "publish",
-        "--build-dir",
-        str(source),
-        "--to",
-        str(work / "repo"),
-        expect="leads outside",
-    )
-    assert not (work / "repo").exists()
+    refused_publish(work, source, "leads outside")
 
 
 def test_deep_json_in_build_json(build: Path, work: Path) -> None:
     source = _tampered(build, work, lambda record: None)
     (source / "build.json").write_text('{"packages": ' + "[" * 100000 + "]" * 100000 + "}")
-    refused(
-        work,
-        "publish",
-        "--build-dir",
-        str(source),
-        "--to",
-        str(work / "repo"),
-        expect="nested deeper than 100 levels",
-    )
+    refused_publish(work, source, "nested deeper than 100 levels")
 
 
 def test_a_bad_index_is_refused_before_any_copy(build: Path, work: Path) -> None:

@@ -10,6 +10,7 @@ import threading
 from collections.abc import Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -153,10 +154,10 @@ def test_interrupted_index_write_then_rerun(
     index = (repo / "index.yaml").read_bytes()
     real_write = meshcharts.fsutil.write_atomic
 
-    def fail_on_index(path: Path, data: bytes, *, what: str | None = None) -> None:
+    def fail_on_index(path: Path, data: bytes, **options: Any) -> None:
         if path.name == "index.yaml":
             raise OutputError(str(path), "cannot be written: No space left on device")
-        real_write(path, data, what=what)
+        real_write(path, data, **options)
 
     monkeypatch.setattr("meshcharts.publish.write_atomic", fail_on_index)
     with pytest.raises(UserError, match="index.yaml: cannot be written"):
