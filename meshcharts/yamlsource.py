@@ -40,6 +40,7 @@ from meshcharts.gotemplate.goyaml import (
     STR_TAG,
     TIMESTAMP_TAG,
     go_resolve,
+    overflows,
 )
 from meshcharts.kinds import kind_of
 from meshcharts.limits import MAX_DEPTH, MAX_FILE, MAX_YAML_NODES, LimitError, read_limited
@@ -65,6 +66,8 @@ class _GoLoader(_BASE):  # type: ignore[misc,valid-type]
             if value == "<<":
                 return _MERGE
             tag = go_resolve(value)[0]
+            if tag == STR_TAG and overflows(value):
+                return FLOAT_TAG  # a number too large for Go: plain() refuses it
             # yaml.v2 decodes a timestamp into interface{} as its text (Helm sees a string).
             return STR_TAG if tag == TIMESTAMP_TAG else tag
         return super().resolve(kind, value, implicit)
@@ -195,9 +198,11 @@ class _Builder:
     def plain(self, node: ScalarNode) -> Any:
         """A plain scalar as yaml.v2 reads it; refuse numbers that JSON and Go cannot hold."""
         value = go_resolve(node.value)[1]
-        if not isinstance(value, int | float) or isinstance(value, bool):
-            return value
         integral = bool(_INTEGRAL.fullmatch(node.value))
+        if overflows(node.value):
+            value = math.inf  # yaml.v2 keeps the text; the user meant a number
+        elif not isinstance(value, int | float) or isinstance(value, bool):
+            return value
         if isinstance(value, float) and not math.isfinite(value) and not integral:
             shown = node.value if len(node.value) <= 40 else node.value[:37] + "..."
             raise self.fail(node, f"{shown} is not a JSON number; quote it to keep a string")

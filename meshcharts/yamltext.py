@@ -23,10 +23,11 @@ import math
 import re
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import yaml
+
+from meshcharts.gotemplate.yamlemit import marshal
 
 __all__ = [
     "canonical_yaml",
@@ -167,104 +168,13 @@ def dump_values(values: Mapping[str, Any], *, docs: Docs | None = None, header: 
     return "\n".join([*lines, *_block(values, 0, (), docs)]) + "\n"
 
 
-# --- what go-yaml v2 reads as a non-string -----------------------------------------------
+# --- Chart.yaml and index.yaml in Helm's canonical form --------------------------------------
 
-# go-yaml's resolve map: the spellings of booleans, null and special floats (not "<<",
-# which it never looks up).
-_GO_WORDS = frozenset(
-    [
-        *("y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON"),
-        *("n", "N", "no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF"),
-        *("~", "null", "Null", "NULL", ".nan", ".NaN", ".NAN", ".inf", ".Inf", ".INF"),
-        *("+.inf", "+.Inf", "+.INF", "-.inf", "-.Inf", "-.INF"),
-    ]
-)
-_GO_FLOAT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?")
-_GO_DOT_FLOAT = re.compile(r"\.[0-9]+(?:[eE][-+]?[0-9]+)?")
-_GO_BASE60 = re.compile(r"[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?")
-_GO_TIMESTAMP = re.compile(
-    r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})"
-    r"(?:([Tt ])([0-9]{1,2}):([0-9]{1,2}):([0-9]{1,2})(?:[.,][0-9]+)?"
-    r"(Z|[-+]([0-9]{2}):([0-9]{2}))?)?"
-)
-_DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
-
-
-def _go_uint(text: str, base: int = 0) -> int | None:
-    """Go's ``strconv.ParseUint(text, base, ...)`` without the range check; None if invalid."""
-    if not text:
-        return None
-    if base == 0:
-        base, text = _go_base(text)
-    allowed = _DIGITS[:base] + _DIGITS[:base].upper()
-    if any(char not in allowed for char in text):
-        return None
-    return int(text, base) if text else 0
-
-
-def _go_base(text: str) -> tuple[int, str]:
-    """The base of a base-0 number (``0x``, ``0o``, ``0b``, a leading ``0``) and its digits."""
-    if not text.startswith("0"):
-        return 10, text
-    prefixes = {"b": 2, "o": 8, "x": 16}
-    if len(text) >= 3 and text[1].lower() in prefixes:
-        return prefixes[text[1].lower()], text[2:]
-    return 8, text[1:]
-
-
-def _go_int64(text: str, base: int = 0) -> bool:
-    """Whether Go's ``strconv.ParseInt(text, base, 64)`` succeeds."""
-    negative = text.startswith("-")
-    number = _go_uint(text[1:] if text[:1] in ("+", "-") else text, base)
-    return number is not None and number <= 2**63 - (not negative)
-
-
-def _go_float(text: str, pattern: re.Pattern[str]) -> bool:
-    """Whether ``text`` matches ``pattern`` and Go's ``strconv.ParseFloat`` reads it."""
-    return bool(pattern.fullmatch(text)) and not math.isinf(float(text))
-
-
-def _go_timestamp(text: str) -> bool:
-    """Whether go-yaml v2 reads ``text`` as a timestamp (its four ``time.Parse`` layouts)."""
-    match = _GO_TIMESTAMP.fullmatch(text)
-    if not match:
-        return False
-    year, month, day, sep, hour, minute, second, zone, zone_h, zone_m = match.groups()
-    if sep and (sep == " ") == bool(zone):
-        return False  # 'T' needs a zone, ' ' takes none
-    if not 1 <= int(month) <= 12 or not 1 <= int(day) <= _days_in(int(year), int(month)):
-        return False
-    if sep and (int(hour) > 23 or int(minute) > 59 or int(second) > 59):
-        return False
-    return not zone_h or (int(zone_h) <= 24 and int(zone_m) <= 60)
-
-
-def _days_in(year: int, month: int) -> int:
-    if month == 2:
-        return 29 if year % 4 == 0 and (year % 100 != 0 or year % 400 == 0) else 28
-    return 30 if month in (4, 6, 9, 11) else 31
-
-
-def _go_number_or_time(text: str) -> bool:
-    """go-yaml v2's resolution of a string starting with a digit or a sign."""
-    if _go_timestamp(text):
-        return True
-    plain = text.replace("_", "")
-    unsigned = _go_uint(plain)
-    if _go_int64(plain) or (unsigned is not None and unsigned < 2**64):
-        return True
-    return _go_float(plain, _GO_FLOAT) or (plain.startswith("0b") and _go_int64(plain[2:], 2))
-
-
-def _go_non_string(text: str) -> bool:
-    """Whether go-yaml v2 would read ``text``, written plain, as something else than it."""
-    if text in _GO_WORDS or not text:
-        return True
-    if text[0] == ".":
-        return _go_float(text, _GO_DOT_FLOAT)
-    return text[0] in "+-0123456789" and (
-        _go_number_or_time(text) or bool(_GO_BASE60.fullmatch(text))
-    )
+_QUOTED_KEYS = frozenset({"version", "appVersion"})
+# Maps whose empty values are kept (Go map[string]string); every other map is a Go struct
+# whose empty fields are dropped (``omitempty``).
+_FREE_MAPS = frozenset({"annotations"})
+_SURROGATES = re.compile("[\ud800-\udfff]")
 
 
 def _yaml11_string(text: str) -> bool:
@@ -275,382 +185,48 @@ def _yaml11_string(text: str) -> bool:
     return not any(regexp.match(text) for _, regexp in candidates)
 
 
-# --- go-yaml v2's scalar styles ----------------------------------------------------------
-
-_WIDTH = 80
-_BREAKS = "\r\n\x85\u2028\u2029"
-_FIRST_INDICATORS = "#,[]{}&*!|>'\"%@`"
-_ESCAPES = {
-    "\0": "0",
-    "\a": "a",
-    "\b": "b",
-    "\t": "t",
-    "\n": "n",
-    "\v": "v",
-    "\f": "f",
-    "\r": "r",
-    "\x1b": "e",
-    '"': '"',
-    "\\": "\\",
-    "\x85": "N",
-    "\xa0": "_",
-    "\u2028": "L",
-    "\u2029": "P",
-}
-
-
-def _go_printable(char: str) -> bool:
-    """go-yaml's ``is_printable``: what it may write unescaped (no tab, nothing past BMP)."""
-    code = ord(char)
-    return (
-        char == "\n"
-        or 0x20 <= code <= 0x7E
-        or 0xA0 <= code <= 0xD7FF
-        or (0xE000 <= code <= 0xFFFD and code != 0xFEFF)
-    )
-
-
-@dataclass(frozen=True)
-class _Allowed:
-    """The styles go-yaml's ``yaml_emitter_analyze_scalar`` allows for a string."""
-
-    multiline: bool
-    plain: bool
-    single: bool
-    block: bool
-
-
-def _indicators(text: str) -> bool:
-    """Whether ``text`` holds a block-context indicator that rules out a plain scalar."""
-    if text.startswith(("---", "...")) or text[0] in _FIRST_INDICATORS:
-        return True
-    followed = [i + 1 == len(text) or text[i + 1] in " \t" for i in range(len(text))]
-    if text[0] in "?:-" and followed[0]:
-        return True
-    preceded = [True] + [char in " \t\0" + _BREAKS for char in text[:-1]]
-    return any(
-        (char == ":" and followed[i]) or (char == "#" and preceded[i])
-        for i, char in enumerate(text)
-        if i
-    )
-
-
-def _allowed(text: str) -> _Allowed:
-    if not text:
-        return _Allowed(multiline=False, plain=True, single=True, block=False)
-    breaks = any(char in _BREAKS for char in text)
-    special = not all(map(_go_printable, text))
-    space_break = re.search(f" [{_BREAKS}]", text) is not None
-    break_space = re.search(f"[{_BREAKS}] ", text) is not None
-    edges = text[0] in " " + _BREAKS or text[-1] in " " + _BREAKS
-    return _Allowed(
-        multiline=breaks,
-        plain=not (edges or break_space or space_break or special or breaks or _indicators(text)),
-        single=not (break_space or space_break or special),
-        block=not (text.endswith(" ") or space_break or special),
-    )
-
-
-def _style(text: str, *, simple_key: bool, quote: bool) -> str:
-    """go-yaml v2's style for a string: plain, single, double or literal."""
-    if "\u2028" in text or "\u2029" in text:
-        return "double"  # go-yaml would write the separator raw: every reader folds it
-    allowed = _allowed(text)
-    if "\n" in text and not quote:
-        wanted = "literal"
-    else:
-        wanted = "plain" if not quote and not _go_non_string(text) else "double"
-    if simple_key and allowed.multiline:
-        wanted = "double"
-    if wanted == "plain" and (not allowed.plain or (simple_key and not text)):
-        wanted = "single"
-    if wanted == "single" and not allowed.single:
-        wanted = "double"
-    if wanted == "literal" and (not allowed.block or simple_key):
-        wanted = "double"
-    if wanted == "plain" and not _yaml11_string(text):
-        wanted = "double"  # go-yaml would write it plain: a YAML 1.1 reader misreads it
-    return wanted
-
-
-class _Writer:
-    """Text written from a column, breaking lines to an indent as go-yaml's emitter does."""
-
-    def __init__(self, column: int, indent: int, *, breaks: bool) -> None:
-        self.parts: list[str] = []
-        self.column = column
-        self.indent = indent
-        self.breaks = breaks
-
-    def put(self, text: str) -> None:
-        self.parts.append(text)
-        self.column += len(text)
-
-    def fold_at(self, text: str, index: int, previous_space: bool) -> bool:
-        """Whether to break the line at the space ``text[index]`` (go-yaml's rule)."""
-        return (
-            self.breaks
-            and not previous_space
-            and self.column > _WIDTH
-            and 0 < index < len(text) - 1
-        )
-
-    def new_line(self) -> None:
-        self.parts.append("\n" + " " * self.indent)
-        self.column = self.indent
-
-    def text(self) -> str:
-        return "".join(self.parts)
-
-
-def _write_plain(text: str, out: _Writer) -> None:
-    previous_space = False
-    for index, char in enumerate(text):
-        if char == " " and out.fold_at(text, index, previous_space) and text[index + 1] != " ":
-            out.new_line()
-        else:
-            out.put(char)
-        previous_space = char == " "
-
-
-def _write_single(text: str, out: _Writer) -> None:
-    out.put("'")
-    previous_space = False
-    for index, char in enumerate(text):
-        if char == " " and out.fold_at(text, index, previous_space) and text[index + 1] != " ":
-            out.new_line()
-        else:
-            out.put("''" if char == "'" else char)
-        previous_space = char == " "
-    out.put("'")
-
-
-def _escape(char: str) -> str:
-    code = ord(char)
-    if char in _ESCAPES:
-        return "\\" + _ESCAPES[char]
-    if code <= 0xFF:
-        return f"\\x{code:02X}"
-    return f"\\u{code:04X}" if code <= 0xFFFF else f"\\U{code:08X}"
-
-
-def _write_double(text: str, out: _Writer) -> None:
-    out.put('"')
-    # go-yaml's is_bom looks at the start of the value, not at the character: a value that
-    # starts with U+FEFF has every character escaped.
-    escape_all = text.startswith("\ufeff")
-    previous_space = False
-    for index, char in enumerate(text):
-        if escape_all or not _go_printable(char) or char in _BREAKS or char in '"\\':
-            out.put(_escape(char))
-        elif char == " " and out.fold_at(text, index, previous_space):
-            out.new_line()
-            if text[index + 1] == " ":
-                out.put("\\")
-        else:
-            out.put(char)
-        previous_space = char == " " and not escape_all
-    out.put('"')
-
-
-def _write_literal(text: str, out: _Writer) -> None:
-    """A ``|`` block: indentation hint if it starts with a space or break, chomping hint."""
-    hint = "2" if text[0] in " \n" else ""
-    if not text.endswith("\n"):
-        hint += "-"
-    elif text == "\n" or text.endswith("\n\n"):
-        hint += "+"
-    out.put("|" + hint)
-    lines = text.split("\n")
-    if text.endswith("\n"):
-        lines.pop()
-    for line in lines:
-        out.parts.append("\n" + (" " * out.indent + line if line else ""))
-    if text.endswith("\n"):
-        out.parts.append("\n")
-
-
-_WRITERS = {
-    "plain": _write_plain,
-    "single": _write_single,
-    "double": _write_double,
-    "literal": _write_literal,
-}
-
-
-def _go_scalar(
-    text: str, column: int, indent: int, *, key: bool = False, quote: bool = False
-) -> str:
-    """``text`` as go-yaml writes a string that starts at ``column``.
-
-    Args:
-        text: the string.
-        column: the column the string starts at (after the separating space, if any).
-        indent: the indentation of continuation lines.
-        key: whether the string is a simple mapping key (never folded).
-        quote: whether to double-quote it in any case.
-
-    Returns:
-        The text, without a final line break: a ``|`` block whose string ends with a line
-        break is written with one line break less, the caller's standing for it.
-    """
-    out = _Writer(column, indent, breaks=not key)
-    _WRITERS[_style(text, simple_key=key, quote=quote)](text, out)
-    written = out.text()
-    return written[:-1] if written.endswith("\n") else written
-
-
-# --- Chart.yaml and index.yaml in Helm's canonical form --------------------------------------
-
-_QUOTED_KEYS = frozenset({"version", "appVersion"})
-# Maps whose empty values are kept (Go map[string]string); every other map is a Go struct
-# whose empty fields are dropped (``omitempty``).
-_FREE_MAPS = frozenset({"annotations"})
-_SIMPLE_KEY_BYTES = 128
-_SURROGATES = re.compile("[\ud800-\udfff]")
-
-
-def _go_less(left: str, right: str) -> bool:
-    """go-yaml v2's key order: letters by code point after non-letters, digit runs by value."""
-    for i, (a, b) in enumerate(zip(left, right, strict=False)):
-        if a == b:
-            continue
-        if a.isalpha() or b.isalpha():
-            return a < b if a.isalpha() and b.isalpha() else b.isalpha()
-        a_end, a_number = _digit_run(left, i)
-        b_end, b_number = _digit_run(right, i)
-        if (a == "0" or b == "0") and _nonzero_digit_before(left, i):
-            # Go starts both numbers at 1 here: a leading 1 before each run of digits.
-            a_number = _int64(10 ** (a_end - i) + a_number)
-            b_number = _int64(10 ** (b_end - i) + b_number)
-        if a_number != b_number:
-            return a_number < b_number
-        return a_end < b_end if a_end != b_end else a < b
-    return len(left) < len(right)
-
-
-def _digit_run(text: str, start: int) -> tuple[int, int]:
-    """The end of the run of digits at ``start`` and its value, as Go's int64 arithmetic has it."""
-    end, number = start, 0
-    while end < len(text) and text[end].isdecimal():
-        number = _int64(number * 10 + ord(text[end]) - ord("0"))
-        end += 1
-    return end, number
-
-
-def _nonzero_digit_before(text: str, index: int) -> bool:
-    """Whether the digits right before ``index`` hold a non-zero one (``an = 1`` in Go)."""
-    for char in reversed(text[:index]):
-        if not char.isdecimal():
-            return False
-        if char != "0":
-            return True
-    return False
-
-
-def _int64(number: int) -> int:
-    return (number + 2**63) % 2**64 - 2**63
-
-
-def _sorted_keys(mapping: Mapping[str, Any]) -> list[str]:
-    """The keys in go-yaml's order.
-
-    go-yaml's order is not transitive when digit runs meet letters (``2t`` < ``9b`` <
-    ``25`` < ``2t``); Go sorts such keys in whatever order its map hands them over, so
-    Helm's own output then varies from run to run. Here the keys are sorted by code point
-    first, then by insertion sort (which is what Go's ``sort.Sort`` does with up to 12
-    keys): the result depends on the keys alone, and is one of the orders Helm writes.
-    """
-    keys = sorted(mapping)
-    for i in range(1, len(keys)):
-        j = i
-        while j > 0 and _go_less(keys[j], keys[j - 1]):
-            keys[j], keys[j - 1] = keys[j - 1], keys[j]
-            j -= 1
-    return keys
+def _restyle(text: str, style: str, key: str | None) -> str:
+    """The deliberate differences from go-yaml's quoting (see the module documentation)."""
+    if key in _QUOTED_KEYS or "\u2028" in text or "\u2029" in text:
+        return "double"  # go-yaml writes line separators raw: every reader folds them
+    if style == "plain" and not _yaml11_string(text):
+        return "double"  # go-yaml writes it plain: a YAML 1.1 reader misreads it
+    return style
 
 
 def _is_empty(value: Any) -> bool:
     return value is None or value is False or (not isinstance(value, int) and not value)
 
 
-def _canonical(value: Any, indent: int, *, keep_empty: bool = False) -> list[str]:
-    """Lines of a mapping or sequence in go-yaml v2 block style (sorted, unindented lists)."""
-    lines: list[str] = []
-    if isinstance(value, Mapping):
-        for name in _sorted_keys(value):
-            item = value[name]
-            if keep_empty or not _is_empty(item):
-                lines += _canonical_entry(name, item, indent)
-        return lines
-    for item in value:
-        lines += _canonical_item(item, indent)
-    return lines
+def _go_fields(value: Any, *, keep_empty: bool = False) -> Any:
+    """``value`` as Helm's structs hold it: empty fields dropped, lone surrogates replaced.
 
-
-def _canonical_entry(name: str, item: Any, indent: int) -> list[str]:
-    pad = " " * indent
-    head, simple = _canonical_key(name, indent)
-    if not simple and (isinstance(item, Mapping | list | tuple) and item):
-        raise ValueError(f"key {name!r}: a key of over 128 bytes or lines takes a scalar value")
-    if isinstance(item, Mapping) and item:
-        return [head, *_canonical(item, indent + 2, keep_empty=name in _FREE_MAPS)]
-    if isinstance(item, list | tuple) and item:
-        return [head, *_canonical(item, indent)]
-    if not simple:
-        head += f"\n{pad}:"
-    last = head.rsplit("\n", 1)[-1]
-    return [f"{head} {_canonical_scalar(item, len(last) + 1, indent + 2, name)}"]
-
-
-def _canonical_key(name: str, indent: int) -> tuple[str, bool]:
-    """The key and its ':' (simple), or '? key' (a key go-yaml will not write simple)."""
-    pad = " " * indent
-    if any(char in _BREAKS for char in name) or len(name.encode()) > _SIMPLE_KEY_BYTES:
-        return f"{pad}? {_go_scalar(name, indent + 2, indent + 2)}", False
-    return f"{pad}{_go_scalar(name, indent, indent, key=True)}:", True
-
-
-def _canonical_item(item: Any, indent: int) -> list[str]:
-    pad = " " * indent
-    body = _canonical(item, indent + 2) if isinstance(item, Mapping | list | tuple) else []
-    if body:
-        # A collection starts on the dash line; the rest aligns under its first line.
-        return [f"{pad}- {body[0].lstrip()}", *body[1:]]
-    return [f"{pad}- {_canonical_scalar(item, indent + 2, indent + 2, '')}"]
-
-
-def _canonical_scalar(value: Any, column: int, indent: int, key: str) -> str:
+    Go's JSON encoding replaces a lone surrogate by U+FFFD; ``annotations`` is a string map,
+    whose empty values Helm keeps.
+    """
     if isinstance(value, str):
-        return _go_scalar(value, column, indent, quote=key in _QUOTED_KEYS)
+        return _SURROGATES.sub("\ufffd", value)
     if isinstance(value, Mapping):
-        return "{}"
+        return {
+            _go_fields(key): _go_fields(item, keep_empty=key in _FREE_MAPS)
+            for key, item in value.items()
+            if keep_empty or not _is_empty(item)
+        }
     if isinstance(value, list | tuple):
-        return "[]"
-    return _scalar(value)
+        return [_go_fields(item) for item in value]
+    return value
 
 
 def canonical_yaml(value: Mapping[str, Any]) -> str:
     """Write a mapping the way Helm's sigs.k8s.io/yaml (go-yaml v2) does.
 
     Keys are in go-yaml's order; empty fields are dropped, except in ``annotations`` (a
-    string map, whose empty values Helm keeps); strings are written in go-yaml's style
-    (see the module documentation for the few deliberate differences). ``version`` and
-    ``appVersion`` strings are always double-quoted so that no reader takes them for
-    numbers.
+    string map, whose empty values Helm keeps); strings are written in go-yaml's style by
+    its one port (:func:`meshcharts.gotemplate.yamlemit.marshal`), with the few deliberate
+    differences of the module documentation: ``version`` and ``appVersion`` strings are
+    always double-quoted so that no reader takes them for numbers.
     """
-    return "\n".join(_canonical(_valid_unicode(value), 0)) + "\n"
-
-
-def _valid_unicode(value: Any) -> Any:
-    """``value`` with lone surrogates replaced by U+FFFD, as Go's JSON encoding does."""
-    if isinstance(value, str):
-        return _SURROGATES.sub("\ufffd", value)
-    if isinstance(value, Mapping):
-        return {_valid_unicode(k): _valid_unicode(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_valid_unicode(item) for item in value]
-    return value
+    return marshal(_go_fields(value), restyle=_restyle)
 
 
 # --- Helm's sanitising of Chart.yaml strings ---------------------------------------------

@@ -89,10 +89,13 @@ def test_index_digests_and_pinned_timestamps(tmp_path: Path) -> None:
     index_paths = sorted(out.glob("*/index.yaml"))
     assert [p.parent.name for p in index_paths] == sorted(load_profiles().builtin)
     assert not (out / "index.yaml").exists()
+    assert index_paths, "no index.yaml written"
     for index_path in index_paths:
         index = yaml.safe_load(index_path.read_text())
         assert index["generated"] == "2023-11-14T22:13:20Z"
+        assert index["entries"], f"{index_path} has no entries"
         for versions in index["entries"].values():
+            assert versions, f"{index_path} lists a chart without versions"
             for entry in versions:
                 package = index_path.parent / entry["urls"][0]
                 assert entry["digest"] == hashlib.sha256(package.read_bytes()).hexdigest()

@@ -88,7 +88,9 @@ def test_custom_resources_validate_against_their_crds(
     helms: dict[str, Path], archives: dict[str, Path], package: str
 ) -> None:
     schemas = _crd_schemas()
-    for doc in _template(helms[HELM4], archives[package]):
+    docs = _template(helms[HELM4], archives[package])
+    assert docs, "the chart renders nothing"
+    for doc in docs:
         group = doc["apiVersion"].split("/")[0]
         if not any(group == g or group.endswith("." + g) for g in MESH_CUSTOM_GROUPS):
             continue
@@ -111,6 +113,7 @@ def test_helm3_and_helm4_render_the_same_objects(
 
 def _containers(doc: dict[str, Any]) -> Iterator[dict[str, Any]]:
     spec = doc["spec"]["template"]["spec"]
+    assert spec["containers"], f"{doc['metadata']['name']} has no containers"
     yield from spec.get("initContainers", [])
     yield from spec["containers"]
 

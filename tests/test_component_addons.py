@@ -716,6 +716,7 @@ def test_every_container_is_bounded_and_non_root(values: dict[str, Any]) -> None
             continue
         seen.add(name)
         spec = doc["spec"]["template"]["spec"]
+        assert spec["containers"], f"{name} has no containers"
         for container in [*spec.get("initContainers", []), *spec["containers"]]:
             resources = container.get("resources", {})
             assert resources.get("requests") and resources.get("limits"), (name, container["name"])
@@ -739,6 +740,7 @@ def test_no_wildcards_in_addon_rbac() -> None:
     ]
     assert len(roles) == len(names) == 3
     for role in roles:
+        assert role["rules"], f"ClusterRole {role['metadata']['name']} has no rules"
         for rule in role["rules"]:
             for key in ("apiGroups", "resources", "verbs", "nonResourceURLs"):
                 assert "*" not in rule.get(key, []), (role["metadata"]["name"], rule)

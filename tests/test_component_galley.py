@@ -127,6 +127,7 @@ def test_validation_disabled_removes_only_the_webhook() -> None:
         "grpc-mcp": 9901,
     }
     role = _one(docs, "ClusterRole", "istio-galley-istio-system")
+    assert role["rules"], "the istio-galley ClusterRole has no rules"
     assert all("admissionregistration.k8s.io" not in r["apiGroups"] for r in role["rules"])
 
 
@@ -236,7 +237,9 @@ def test_galley_configmap_holds_the_same_webhooks_enforced() -> None:
 def test_webhook_resources_are_istio_crds() -> None:
     plurals = {(c.group, c.plural) for c in CRDS}
     webhook = _one(_render(), "ValidatingWebhookConfiguration", "istio-galley")
+    assert webhook["webhooks"], "the istio-galley ValidatingWebhookConfiguration has no webhooks"
     for hook in webhook["webhooks"]:
+        assert hook["rules"], f"webhook {hook['name']} has no rules"
         for rule in hook["rules"]:
             for resource in rule["resources"]:
                 assert (rule["apiGroups"][0], resource) in plurals
@@ -282,9 +285,9 @@ def test_cluster_role_is_least_privilege() -> None:
 @pytest.mark.parametrize("kube", ["1.25", "1.37"])
 def test_rendered_objects_validate_against_kubernetes(kube: str) -> None:
     for values in ({}, {"galley": {"replicaCount": 2, "validation": {"caBundle": CA}}}):
-        assert (
-            validate_k8s(_render(values), kube, strict=True, allow_custom=MESH_CUSTOM_GROUPS) == []
-        )
+        docs = _render(values)
+        assert docs, f"nothing rendered with {values}"
+        assert validate_k8s(docs, kube, strict=True, allow_custom=MESH_CUSTOM_GROUPS) == []
 
 
 def test_renders_no_custom_resources() -> None:
@@ -322,6 +325,10 @@ def test_invalid_values_fail_helm_schema_validation(
 
 
 def test_every_container_has_requests_and_limits() -> None:
-    for doc in (d for d in _render() if d["kind"] == "Deployment"):
-        for container in doc["spec"]["template"]["spec"]["containers"]:
+    deployments = [d for d in _render() if d["kind"] == "Deployment"]
+    assert deployments, "no Deployment rendered"
+    for doc in deployments:
+        containers = doc["spec"]["template"]["spec"]["containers"]
+        assert containers, f"{doc['metadata']['name']} has no containers"
+        for container in containers:
             assert container["resources"]["requests"] and container["resources"]["limits"]

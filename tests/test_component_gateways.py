@@ -148,6 +148,7 @@ def service_ports(docs: list[Doc], name: str) -> dict[str, tuple[int, int]]:
 
 def containers(doc: Doc) -> Iterator[Doc]:
     spec = doc["spec"]["template"]["spec"]
+    assert spec["containers"], f"{doc['metadata']['name']} has no containers"
     yield from spec.get("initContainers", [])
     yield from spec["containers"]
 
@@ -211,6 +212,7 @@ def test_user_named_gateway_gets_all_objects() -> None:
     # A ClusterIP Service carries no node port; missing settings come from the defaults.
     service = find(docs, "Service", "my-gateway")["spec"]
     assert service["type"] == "ClusterIP"
+    assert service["ports"], "the my-gateway Service has no ports"
     assert all("nodePort" not in p for p in service["ports"])
     (container,) = deployment["spec"]["template"]["spec"]["containers"]
     assert container["resources"] == {
@@ -341,6 +343,7 @@ def test_no_pdb_without_global_pdb() -> None:
 
 def test_cluster_role_is_read_only() -> None:
     role = find(render(), "ClusterRole", f"istio-ingressgateway-{NS}")
+    assert role["rules"], "the istio-ingressgateway ClusterRole has no rules"
     for rule in role["rules"]:
         assert set(rule["verbs"]) <= {"get", "list", "watch"}
         assert "*" not in rule["resources"] + rule["apiGroups"]

@@ -136,6 +136,7 @@ def find(docs: list[dict[str, Any]], kind: str, name: str) -> dict[str, Any]:
 
 def _containers(doc: dict[str, Any]) -> Iterator[dict[str, Any]]:
     spec = doc["spec"]["template"]["spec"]
+    assert spec["containers"], f"{doc['metadata']['name']} has no containers"
     yield from spec.get("initContainers", [])
     yield from spec["containers"]
 
@@ -366,6 +367,7 @@ def test_legacy_adapter_crds_widen_the_cluster_role() -> None:
 def test_cluster_role_is_read_only_and_enumerated() -> None:
     for values in ({}, {"mixer": {"adapters": {"useAdapterCRDs": True}}}):
         rules = find(render(values), "ClusterRole", f"istio-mixer-{NS}")["rules"]
+        assert rules, f"the istio-mixer ClusterRole has no rules with {values}"
         for rule in rules:
             assert rule["verbs"] == ["get", "list", "watch"]
             assert "*" not in rule["resources"] + rule["apiGroups"]
@@ -431,7 +433,10 @@ def test_rules_reference_rendered_handlers_and_instances() -> None:
     docs = render(ALL_ON)
     handlers = {d["metadata"]["name"] for d in docs if d["kind"] == "handler"}
     instances = {d["metadata"]["name"] for d in docs if d["kind"] == "instance"}
-    for rule in (d for d in docs if d["kind"] == "rule"):
+    rules = [d for d in docs if d["kind"] == "rule"]
+    assert rules, "no Mixer rule rendered"
+    for rule in rules:
+        assert rule["spec"]["actions"], f"rule {rule['metadata']['name']} has no actions"
         for action in rule["spec"]["actions"]:
             assert action["handler"].removesuffix(f".{NS}") in handlers
             assert set(action["instances"]) <= instances
@@ -459,6 +464,7 @@ def test_instances_only_use_declared_attributes() -> None:
     for manifest in (d for d in docs if d["kind"] == "attributemanifest"):
         declared |= set(manifest["spec"]["attributes"])
     assert len(declared) > 80
+    assert any(d["kind"] in ("instance", "rule") for d in docs), "no instance or rule rendered"
     for doc in docs:
         if doc["kind"] not in ("instance", "rule"):
             continue
@@ -786,6 +792,7 @@ def test_custom_resources_validate_against_their_crds(values: dict[str, Any]) ->
 @pytest.mark.parametrize("values", [{}, ALL_ON], ids=["defaults", "all-on"])
 def test_objects_validate_against_kubernetes(values: dict[str, Any], kube: str) -> None:
     docs = render(values)
+    assert docs, "nothing rendered"
     assert validate_k8s(docs, kube, strict=True, allow_custom=MESH_CUSTOM_GROUPS) == []
 
 

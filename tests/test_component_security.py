@@ -303,9 +303,9 @@ def test_custom_resources_validate_against_their_crds(mode: str) -> None:
 @pytest.mark.parametrize("kube", ["1.25", "1.37"])
 def test_rendered_objects_validate_against_kubernetes(kube: str) -> None:
     for values in ({}, FULL):
-        assert (
-            validate_k8s(_render(values), kube, strict=True, allow_custom=MESH_CUSTOM_GROUPS) == []
-        )
+        docs = _render(values)
+        assert docs, "nothing rendered"
+        assert validate_k8s(docs, kube, strict=True, allow_custom=MESH_CUSTOM_GROUPS) == []
 
 
 @pytest.mark.parametrize("helm", HELMS)
@@ -378,6 +378,7 @@ def test_inconsistent_values_fail_with_a_message(
 
 def _containers(doc: dict[str, Any]) -> Iterator[dict[str, Any]]:
     spec = doc["spec"]["template"]["spec"]
+    assert spec["containers"], f"{doc['metadata']['name']} has no containers"
     yield from spec.get("initContainers", [])
     yield from spec["containers"]
 

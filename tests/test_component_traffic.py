@@ -202,6 +202,7 @@ def test_custom_resources_validate_against_their_crds() -> None:
 @pytest.mark.parametrize("kube", ["1.25", "1.37"])
 def test_rendered_objects_validate_against_kubernetes(kube: str) -> None:
     docs = _render(ENTRIES)
+    assert docs, "nothing rendered"
     assert validate_k8s(docs, kube, strict=True, allow_custom=MESH_CUSTOM_GROUPS) == []
 
 

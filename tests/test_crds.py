@@ -144,13 +144,17 @@ def test_short_names() -> None:
     ],
 )
 def test_categories_and_app_label(group: str, categories: tuple[str, ...], app: str | None) -> None:
-    for c in (c for c in CRDS if c.group == group):
+    crds = [c for c in CRDS if c.group == group]
+    assert crds, f"no CRD of group {group}"
+    for c in crds:
         assert c.categories == categories
         assert app is None or c.labels["app"] == app
 
 
 def test_config_categories_and_labels() -> None:
-    for c in (c for c in CRDS if c.group == "config.istio.io"):
+    crds = [c for c in CRDS if c.group == "config.istio.io"]
+    assert crds, "no CRD of group config.istio.io"
+    for c in crds:
         apim = c.kind in {"HTTPAPISpecBinding", "HTTPAPISpec", "QuotaSpecBinding", "QuotaSpec"}
         assert c.categories == ("istio-io", "apim-istio-io" if apim else "policy-istio-io")
         assert c.labels["app"] == ("istio-mixer" if apim else "mixer")

@@ -128,6 +128,7 @@ def test_builtin_environments_dev_vs_prod_and_prod_vs_prod_eu() -> None:
         assert code == 1
         assert stdout == format_diff(report)
         # Every value an environment sets is explained with its file and line.
+        assert report.values, f"{a.stem} and {b.stem} differ in no value"
         for value in report.values:
             for origin in (value.a_origin, value.b_origin):
                 if origin is not None and origin.layer.startswith("env "):
@@ -587,6 +588,7 @@ def test_json_output_structure(tmp_path: Path) -> None:
         o for o in data["objects"] if (o["kind"], o["name"]) == ("Deployment", "istio-pilot")
     )
     assert pilot["change"] == "changed"
+    assert pilot["fields"], "istio-pilot is changed but lists no fields"
     assert all({"path", "change"} <= set(f) for f in pilot["fields"])
     assert data["objects"] == sorted(
         data["objects"], key=lambda o: (o["kind"], o["namespace"], o["name"])

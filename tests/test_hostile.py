@@ -393,7 +393,7 @@ def test_an_unexpected_error_is_one_line_with_a_debug_hint(
     def broken(*args: object, **kwargs: object) -> object:
         raise KeyError("a bug")
 
-    monkeypatch.setattr("meshcharts.cli.load_profiles", broken)
+    monkeypatch.setattr("meshcharts.cli.common.load_profiles", broken)
     assert run(["profiles"]) == 3
     stderr = capsys.readouterr().err
     assert stderr.count("\n") == 1 and "Traceback" not in stderr
@@ -424,7 +424,7 @@ def test_the_machines_refusals_are_user_errors_naming_the_path(
     def refuse(*args: object, **kwargs: object) -> None:
         raise OSError(code, os.strerror(code), str(tmp_path / "x"))
 
-    monkeypatch.setattr("meshcharts.cli.run_render", refuse)
+    monkeypatch.setattr("meshcharts.cli.build.run_render", refuse)
     assert run(["render", "-p", "minimal", "--out", str(tmp_path / "r")]) == 2
     stderr = capsys.readouterr().err
     assert stderr == f"error: {tmp_path / 'x'}: {expect}\n"

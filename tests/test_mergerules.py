@@ -349,7 +349,9 @@ def test_every_keyed_list_holds_named_items_in_defaults_and_schema() -> None:
     components = definition.components
     defaults = definition.defaults(components)
     schema = chart_schema("istio", components)
-    for rule in definition.merge_rules(components).rules:
+    rules = definition.merge_rules(components).rules
+    assert rules, "istio declares no keyed lists"
+    for rule in rules:
         found = _matching(defaults, rule.pattern)
         assert found, rule
         for path, value in found:

@@ -153,6 +153,7 @@ def test_manifest_matches_helm_push(
         builds["v106"], f"oci://{oci_registry}/ours", profiles=["default"], plain_http=True
     )
     client = OciClient(oci_registry, plain_http=True, timeout=30)
+    assert ours, "publish pushed no package"
     for helm_version in (HELM3, HELM4):
         for result in ours:
             package = result.package

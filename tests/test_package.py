@@ -214,7 +214,9 @@ def test_tar_order(paths: list[str], expected: list[str]) -> None:
 
 
 def test_header_fields() -> None:
-    for member in members(package_chart(TREE, mtime=12345)):
+    found = members(package_chart(TREE, mtime=12345))
+    assert found, "the package has no members"
+    for member in found:
         assert member.mode == 0o644
         assert (member.uid, member.gid, member.uname, member.gname) == (0, 0, "", "")
         assert member.mtime == 12345

@@ -12,6 +12,7 @@ from meshcharts.errors import InvalidNameError
 def test_builtins_have_descriptions_and_build_istio() -> None:
     profiles = load_profiles()
     assert {"default", "minimal"} <= set(profiles.names())
+    assert profiles.builtin, "no built-in profiles"
     for name in profiles.builtin:
         profile = profiles.get(name)
         assert profile.description

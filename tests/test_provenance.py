@@ -184,7 +184,9 @@ def test_unknown_key_is_a_user_error_and_nothing_is_written(tmp_path: Path, gnup
 
 def test_build_inputs_are_chart_annotations(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SOURCE_COMMIT", "f00d")
-    for package in build_packages(PROFILES, ["minimal"], version="1.0.6"):
+    packages = build_packages(PROFILES, ["minimal"], version="1.0.6")
+    assert packages, "no package built"
+    for package in packages:
         chart = yaml.safe_load(package.tree.files["Chart.yaml"])
         values = yaml.safe_load(package.tree.files["values.yaml"]) or {}
         assert chart["annotations"] == {
@@ -211,6 +213,7 @@ def test_packages_are_reproducible_and_cover_the_inputs(monkeypatch: pytest.Monk
     assert [p.sha256 for p in first] == [p.sha256 for p in again]
     monkeypatch.setenv("SOURCE_COMMIT", "two")
     other = build_packages(PROFILES, ["minimal"], version="1.0.6")
+    assert first, "no package built"
     assert all(a.sha256 != b.sha256 for a, b in zip(first, other, strict=True))
     fixed = build_packages(PROFILES, ["minimal"], version="1.0.6", source_commit="x")
     assert b"meshcharts.io/source-commit: x\n" in fixed[0].tree.files["Chart.yaml"]

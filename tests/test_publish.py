@@ -252,6 +252,7 @@ def test_both_helms_pull_from_the_served_folder(
         for build in ("v106", "v107")
         for r in json.loads((builds[build] / "build.json").read_text())["packages"]
     ]
+    assert records, "the builds list no packages"
     for helm_version in (HELM3, HELM4):
         env = helm_env(tmp_path / helm_version)
         run_helm(helms[helm_version], "repo", "add", "local", url, env=env, timeout=60)

@@ -73,6 +73,8 @@ def test_every_profile_builds_a_canary_package(profile: str) -> None:
 def test_canary_objects_are_suffixed_labelled_and_selected(profile: str, tmp: Path) -> None:
     stable = _helm_objects(profile, "", tmp)
     canary = _helm_objects(profile, "canary", tmp)
+    assert stable, f"the {profile} stable package renders nothing"
+    assert canary, f"the {profile} canary package renders nothing"
     stable_names = {(d["kind"], d["metadata"]["name"]) for d in stable}
     for doc in canary:
         name = doc["metadata"]["name"]
@@ -140,6 +142,7 @@ def test_extra_revision_and_build_json(tmp_path: Path) -> None:
     revisions = {
         (r["profile"], r["revision"], r["namespace"]) for r in records if r["chart"] == "istio"
     }
+    assert PROFILES, "no built-in profiles"
     for profile in PROFILES:
         assert {
             (profile, "", "istio-system"),

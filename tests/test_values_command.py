@@ -244,6 +244,7 @@ def test_schema_rejection_of_a_set_value() -> None:
 def test_the_schema_is_the_packaged_one(profile: str) -> None:
     resolution = profile_resolution(PROFILES, profile)
     packages = _packages(profile)
+    assert packages, f"profile {profile} builds no package"
     for package in packages:
         if package.revision:
             continue

@@ -20,6 +20,8 @@ FORMS = [
     "-0x10", "0777", "0b101", "+12", "-0", "1_000", "1__0", "_1", "0xG", "2001-12-14",
     "2001-12-14 21:59:43.10 -5", "2002-12-14t21:59:43.10-05:00", "~", "null", "Null", "",
     "a:b", "9007199254740992", "-9007199254740992", "0x_1", "08", "0.1_0",
+    "0B101", "-0b101", "+0b11", "-0B11", "0b102", "0b-1", ".5_0", "1_0.5", "0x1p3",
+    "1e-400", "2001-13-45", "2001-2-30", "2001-12-14T21:59:43",
 ]  # fmt: skip
 
 
@@ -56,6 +58,10 @@ def test_scalars_mean_what_they_mean_to_helm(
         ("a: -.Inf\n", "f.yaml:1: -.Inf is not a JSON number"),
         ("a: 9007199254740993\n", "f.yaml:1: an integer beyond 2^53"),
         ("a: " + "9" * 5000 + "\n", "f.yaml:1: an integer beyond 2^53"),
+        # Helm keeps these as strings (Go's parsers overflow); the user meant numbers.
+        ("a: 1e400\n", "f.yaml:1: 1e400 is not a JSON number"),
+        ("a: .5e400\n", "f.yaml:1: .5e400 is not a JSON number"),
+        ("a: 18446744073709551616\n", "f.yaml:1: an integer beyond 2^53"),
         ("a: [" * (MAX_DEPTH + 1) + "]" * (MAX_DEPTH + 1) + "\n", "nested deeper than 100 levels"),
     ],
 )

@@ -28,6 +28,8 @@ __all__ = [
     "JSONError",
     "from_yaml",
     "go_resolve",
+    "overflows",
+    "resolves_to_str",
     "json_float",
     "safe_load_all",
     "to_json",
@@ -53,12 +55,15 @@ _RESOLVE_MAP: Final[dict[str, tuple[str, Any]]] = {
     **{w: (FLOAT_TAG, -math.inf) for w in ("-.inf", "-.Inf", "-.INF")},
     "<<": (MERGE_TAG, "<<"),
 }  # fmt: skip
+_BINARY: Final = re.compile(r"[-+]?[01]+")
 _HINTS: Final = frozenset("+-0123456789yYnNtTfFoO~.")
 _YAML_FLOAT: Final = re.compile(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$")
+# go-yaml v2 tries ``time.Parse`` with four layouts; this is their union. A space in a
+# layout matches a run of spaces (Go's ``skip``); ``T`` needs a zone and a space takes none.
 _TIMESTAMP: Final = re.compile(
-    r"^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}"
-    r"(?:(?:[Tt]|[ \t]+)[0-9]{1,2}:[0-9]{1,2}:[0-9]{1,2}(?:\.[0-9]*)?"
-    r"(?:[ \t]*(?:Z|[-+][0-9]{1,2}(?::?[0-9]{2})?))?)?$"
+    r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})"
+    r"(?:([Tt]| +)([0-9]{1,2}):([0-9]{1,2}):([0-9]{1,2})(?:[.,][0-9]+)?"
+    r"(Z|[-+]([0-9]{2}):([0-9]{2}))?)?"
 )
 _JSON_ESCAPES: Final = {
     '"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f",
@@ -75,7 +80,11 @@ class JSONError(ValueError):
 
 
 def go_resolve(text: str) -> tuple[str, Any]:
-    """yaml.v2's ``resolve("", text)``: the tag and value of an unquoted scalar."""
+    """yaml.v2's ``resolve("", text)``: the tag and value of an unquoted scalar.
+
+    The one resolver of meshcharts: values files are read with it and strings are written
+    plain only when it reads them back as themselves (real Helm is the oracle in the tests).
+    """
     if text and text[0] not in _HINTS:
         return STR_TAG, text
     found = _RESOLVE_MAP.get(text)
@@ -83,36 +92,81 @@ def go_resolve(text: str) -> tuple[str, Any]:
         return found
     hint = text[0]
     if hint == ".":
+        # ``strconv.ParseFloat(text)``: Python's float() takes the same spellings here
+        # (digits, Go's underscores, an exponent); out of range is an error to Go.
         try:
-            return FLOAT_TAG, float(text)
+            number = float(text)
         except ValueError:
             return STR_TAG, text
+        return (FLOAT_TAG, number) if math.isfinite(number) else (STR_TAG, text)
     if hint in "+-0123456789":
         return _resolve_number(text)
     return STR_TAG, text
 
 
 def _resolve_number(text: str) -> tuple[str, Any]:
-    if _TIMESTAMP.match(text) and text[4:5] == "-":
+    """The digit and sign branch: timestamp, ``ParseInt``, ``ParseUint``, then ``ParseFloat``."""
+    if _is_timestamp(text):
         return TIMESTAMP_TAG, text
     plain = text.replace("_", "")
-    value = parse_go_int(plain) if plain.lstrip("+-")[:2] not in ("0b", "0B") else None
-    if value is not None and -(2**63) <= value < 2**64:
+    value = parse_go_int(plain)
+    # ParseInt(plain, 0, 64), else ParseUint (which takes no sign); Go reads 0b/0o/0x itself.
+    if value is not None and (
+        -(2**63) <= value < 2**63 or (0 <= value < 2**64 and plain[0] != "+")
+    ):
         return INT_TAG, value
     if _YAML_FLOAT.match(plain):
-        try:
-            return FLOAT_TAG, float(plain)
-        except ValueError:
-            pass
-    for prefix, sign in (("0b", 1), ("-0b", -1)):
-        if plain.startswith(prefix):
-            try:
-                number = sign * int(plain[len(prefix) :], 2)
-            except ValueError:
-                break
-            if -(2**63) <= number < 2**64:
+        number = float(plain)
+        if math.isfinite(number):  # ParseFloat refuses what overflows float64
+            return FLOAT_TAG, number
+    # yaml.v2's own binary branch, older than Go's 0b: it reads "0b-1" as -1.
+    for prefix, sign in (("0b", ""), ("-0b", "-")):
+        digits = sign + plain[len(prefix) :]
+        if plain.startswith(prefix) and _BINARY.fullmatch(digits):
+            number = int(digits, 2)
+            if -(2**63) <= number < 2**63:
                 return INT_TAG, number
+            break
     return STR_TAG, text
+
+
+def overflows(text: str) -> bool:
+    """Whether yaml.v2 reads ``text`` as a string only because it is too large a number.
+
+    Go's parsers refuse an integer beyond 64 bits and a float beyond float64, and yaml.v2
+    then keeps the text: a reader that wants numbers can tell the user so.
+    """
+    if not text or text[0] not in "+-.0123456789" or go_resolve(text)[0] != STR_TAG:
+        return False
+    if text[0] == ".":
+        try:
+            return math.isinf(float(text))
+        except ValueError:
+            return False
+    plain = text.replace("_", "")
+    return parse_go_int(plain) is not None or bool(_YAML_FLOAT.match(plain))
+
+
+def _is_timestamp(text: str) -> bool:
+    """Whether one of go-yaml v2's ``time.Parse`` layouts accepts ``text``."""
+    match = _TIMESTAMP.fullmatch(text)
+    if not match:
+        return False
+    year, month, day, sep, hour, minute, second, zone, zone_h, zone_m = match.groups()
+    if sep and (sep[0] == " ") == bool(zone):
+        return False
+    if not 1 <= int(month) <= 12 or not 1 <= int(day) <= _days_in(int(year), int(month)):
+        return False
+    if sep and (int(hour) > 23 or int(minute) > 59 or int(second) > 59):
+        return False
+    # Go allows zone offsets up to 24 hours and 60 minutes.
+    return not zone_h or (int(zone_h) <= 24 and int(zone_m) <= 60)
+
+
+def _days_in(year: int, month: int) -> int:
+    if month == 2:
+        return 29 if year % 4 == 0 and (year % 100 != 0 or year % 400 == 0) else 28
+    return 30 if month in (4, 6, 9, 11) else 31
 
 
 def resolves_to_str(text: str) -> bool:

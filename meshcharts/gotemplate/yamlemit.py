@@ -5,6 +5,10 @@ so it must match Helm byte for byte: the same scalar styles (plain, single- or
 double-quoted, literal with chomping and indentation hints), the same line folding at
 80 columns, the same "natural" key order and the same indentation (a sequence under a
 mapping key is not indented).
+
+It is the one go-yaml emitter of meshcharts: Helm's ``toYaml`` in the template renderer,
+and Chart.yaml and index.yaml in Helm's canonical form (:mod:`meshcharts.base.yamltext`),
+which pass a ``restyle`` hook to force the quoting of chosen strings.
 """
 
 from __future__ import annotations
@@ -12,12 +16,13 @@ from __future__ import annotations
 import functools
 import math
 import re
+from collections.abc import Callable
 from typing import Any, Final
 
 from meshcharts.gotemplate.gofmt import format_float
 from meshcharts.gotemplate.goyaml import resolves_to_str, to_yaml_tree
 
-__all__ = ["marshal", "to_yaml"]
+__all__ = ["Restyle", "marshal", "to_yaml"]
 
 _BREAKS: Final = frozenset("\r\n\x85\u2028\u2029")
 _FIRST_INDICATORS: Final = frozenset("#,[]{}&*!|>'\"%@`")
@@ -30,6 +35,12 @@ _ESCAPES: Final = {
 _PLAIN, _SINGLE, _DOUBLE, _LITERAL = "plain", "single", "double", "literal"
 _BEST_WIDTH: Final = 80
 _BEST_INDENT: Final = 2
+
+Restyle = Callable[[str, str, str | None], str]
+"""A hook ``(text, style, key) -> style`` given every string's chosen style: ``"plain"``,
+``"single"``, ``"double"`` or ``"literal"``; ``key`` is the mapping key whose value the
+string is (None for keys and sequence items). It may only return ``"double"`` instead, the
+one style that can hold any string."""
 
 
 def _printable(char: str) -> bool:
@@ -181,14 +192,22 @@ def _compare_keys(a: str, b: str) -> int:
 
 @functools.lru_cache(maxsize=4096)
 def _sorted_keys(keys: tuple[str, ...]) -> list[str]:
-    """Map keys in yaml.v2's order (maps of one shape recur: their order is cached)."""
-    return sorted(keys, key=functools.cmp_to_key(_compare_keys))
+    """Map keys in yaml.v2's order (maps of one shape recur: their order is cached).
+
+    yaml.v2's order is not transitive when digit runs meet letters (``2t`` < ``9b`` <
+    ``25`` < ``2t``); Go then sorts such keys in whatever order its map hands them over,
+    so Helm's own output varies from run to run. Sorting by code point first makes the
+    result depend on the keys alone, whatever order the mapping holds them in.
+    """
+    return sorted(sorted(keys), key=functools.cmp_to_key(_compare_keys))
 
 
 class _Emitter:
     """The emitter state: output, column, indentation stack and context flags."""
 
-    def __init__(self) -> None:
+    def __init__(self, restyle: Restyle | None = None) -> None:
+        self.restyle = restyle
+        self.key: str | None = None
         self.out: list[str] = []
         self.column = 0
         self.indent = -1
@@ -258,7 +277,7 @@ class _Emitter:
             self.mapping(value)
         else:
             text, style = _scalar(value)
-            self.scalar(text, style, _analyze(text))
+            self.scalar(text, style, _analyze(text), string=isinstance(value, str))
 
     def sequence(self, items: list[Any]) -> None:
         if self.flow_level or not items:
@@ -271,6 +290,7 @@ class _Emitter:
         for item in items:
             self.write_indent()
             self.indicator("-", True, False, True)
+            self.key = None
             self.node(item)
         self.pop_indent()
 
@@ -286,6 +306,7 @@ class _Emitter:
             self.write_indent()
             text, style = _scalar(key)
             analysis = _analyze(text)
+            self.key = None
             if not analysis.multiline and len(text.encode("utf-8")) <= 128:
                 self.mapping_context, self.simple_key_context = True, True
                 self.scalar(text, style, analysis)
@@ -296,11 +317,14 @@ class _Emitter:
                 self.scalar(text, style, analysis)
                 self.write_indent()
                 self.indicator(":", True, False, True)
+            self.key = key
             self.node(mapping[key], mapping=True)
         self.pop_indent()
 
-    def scalar(self, text: str, style: str, analysis: _Analysis) -> None:
+    def scalar(self, text: str, style: str, analysis: _Analysis, *, string: bool = True) -> None:
         style = self.select_style(text, style, analysis)
+        if string and self.restyle is not None:
+            style = self.restyle(text, style, self.key)
         self.increase_indent(True, False)
         allow_breaks = not self.simple_key_context
         if style == _PLAIN:
@@ -398,8 +422,11 @@ class _Emitter:
         self.indicator('"', True, False, False)
         spaces = False
         last = len(value) - 1
+        # go-yaml's is_bom looks at the start of the value, not at the character: a value
+        # that starts with U+FEFF has every character escaped.
+        escape_all = value.startswith("\ufeff")
         for i, char in enumerate(value):
-            if not _printable(char) or char == "\ufeff" or char in _BREAKS or char in '"\\':
+            if escape_all or not _printable(char) or char in _BREAKS or char in '"\\':
                 self.put("\\" + _escape(char))
                 spaces = False
             elif char == " ":
@@ -472,9 +499,14 @@ def _scalar(value: Any) -> tuple[str, str]:
     return text, (_PLAIN if resolves_to_str(text) else _DOUBLE)
 
 
-def marshal(value: Any) -> str:
-    """``yaml.v2.Marshal`` of a tree of dicts, lists and scalars (string keys)."""
-    emitter = _Emitter()
+def marshal(value: Any, restyle: Restyle | None = None) -> str:
+    """``yaml.v2.Marshal`` of a tree of dicts, lists and scalars (string keys).
+
+    Args:
+        value: the tree.
+        restyle: a hook that may double-quote strings go-yaml would write otherwise.
+    """
+    emitter = _Emitter(restyle)
     emitter.node(value)
     emitter.indent = -1
     emitter.write_indent()

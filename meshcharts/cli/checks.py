@@ -1,0 +1,266 @@
+"""The checks: ``check-coexist``, ``lint``, ``plan``, ``diff`` and ``release-diff``."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from meshcharts.build import CANARY, check_revision
+from meshcharts.cli.common import (
+    BuildDirOpt,
+    EnvFileOpt,
+    FormatOpt,
+    OneProfileOpt,
+    ProfileOrEnvOpt,
+    ProfilesDirOpt,
+    SetOpt,
+    SetStringOpt,
+    TextOrJson,
+    VersionOpt,
+    _alias,
+    _build_dir,
+    _environment,
+    _json,
+    _profiles,
+    _resolve,
+    _sets,
+    _user_errors,
+    _version,
+    app,
+    plural,
+)
+from meshcharts.environments import check_profile, load_environment
+from meshcharts.errors import UserError
+from meshcharts.lint import format_finding, lint, lint_errors, lint_summary
+
+
+class PlanFormat(StrEnum):
+    """Output formats of ``meshcharts plan``: the report formats, and Markdown."""
+
+    markdown = "markdown"
+    text = "text"
+    json = "json"
+
+
+@app.command("check-coexist")
+@_user_errors
+def check_coexist(
+    profile: OneProfileOpt,
+    revision: Annotated[
+        str, typer.Option("--revision", metavar="NAME", help="The canary revision.")
+    ] = CANARY,
+    version: VersionOpt = None,
+    set_: SetOpt = None,
+    set_string: SetStringOpt = None,
+    profiles: ProfilesDirOpt = None,
+    output: FormatOpt = TextOrJson.text,
+) -> None:
+    """Check that a revision's control plane can run beside the stable one (exit 2 if not)."""
+    report = check_revision(
+        _profiles(profiles),
+        profile,
+        revision,
+        version=_version(version),
+        sets=_sets(set_, set_string),
+    )
+    if output is TextOrJson.json:
+        _json(report.to_json())
+    else:
+        for collision in report.collisions:
+            typer.echo(f"{collision.kind}: {collision.detail}", err=True)
+    if not report.ok:
+        raise UserError(
+            f"revision {revision!r} of profile {profile!r}",
+            f"{plural(len(report.collisions), 'collision')} with the stable control plane",
+        )
+    if output is TextOrJson.text:
+        stable, canary = report.namespaces
+        typer.echo(f"profile {profile}: revision {revision} in {canary} can run beside {stable}")
+
+
+@app.command("lint")
+@_user_errors
+def lint_command(
+    profile: ProfileOrEnvOpt = None,
+    env: EnvFileOpt = None,
+    set_: SetOpt = None,
+    set_string: SetStringOpt = None,
+    profiles: ProfilesDirOpt = None,
+    output: FormatOpt = TextOrJson.text,
+) -> None:
+    """Check a profile (or an environment) for the mistakes of early Istio rollouts (exit 1)."""
+    available = _profiles(profiles)
+    environment, name = _environment(env, profile)
+    resolution = _resolve(available, environment, name, _sets(set_, set_string))
+    findings = lint(resolution)
+    subject = f"environment {environment.name}" if environment else f"profile {name}"
+    errors = lint_errors(findings)
+    if output is TextOrJson.json:
+        _json(
+            {
+                "subject": subject,
+                "findings": [finding.to_json() for finding in findings],
+                "errors": len(errors),
+                "warnings": len(findings) - len(errors),
+            }
+        )
+    else:
+        for finding in findings:
+            typer.echo(format_finding(finding))
+        typer.echo(f"{subject}: {lint_summary(findings)}")
+    if errors:
+        raise typer.Exit(1)
+
+
+@app.command()
+@_user_errors
+def plan(
+    from_version: Annotated[
+        str, typer.Option("--from", metavar="SEMVER", help="The installed chart version.")
+    ],
+    to_version: Annotated[
+        str, typer.Option("--to", metavar="SEMVER", help="The chart version to upgrade to.")
+    ],
+    revision: Annotated[
+        str, typer.Option("--revision", metavar="NAME", help="The canary revision.")
+    ] = CANARY,
+    output: Annotated[
+        PlanFormat, typer.Option("--format", metavar="FORMAT", help="markdown, text or json.")
+    ] = PlanFormat.markdown,
+    build_dir: BuildDirOpt = Path("charts_out"),
+    charts_dir: Annotated[Path | None, _alias("--charts")] = None,
+    previous: Annotated[
+        Path | None,
+        typer.Option(
+            "--previous",
+            metavar="DIR",
+            help="The build folder of the installed version (default: --build-dir).",
+        ),
+    ] = None,
+    profile: ProfileOrEnvOpt = None,
+    env: EnvFileOpt = None,
+    profiles: ProfilesDirOpt = None,
+) -> None:
+    """Print the staged canary upgrade plan from one chart version to another.
+
+    The packages it installs must exist: the new version's in --build-dir, the installed
+    version's in --previous. With --env FILE the canary is installed with the environment's
+    values file, as meshcharts build writes it: <build-dir>/<profile>/values-<env>.yaml.
+    """
+    from meshcharts.plan import check_packages, plan_json, plan_markdown, plan_text, upgrade_plan
+
+    environment, name = _environment(env, profile)
+    _profiles(profiles).get(name)
+    charts = str(_build_dir(build_dir, charts_dir, "--charts"))
+    steps = upgrade_plan(
+        name,
+        from_version=from_version,
+        to_version=to_version,
+        revision=revision,
+        charts=charts,
+        previous=str(previous) if previous is not None else "",
+        values_file=f"{charts}/{name}/values-{environment.name}.yaml" if environment else "",
+    )
+    check_packages(steps)
+    show = {PlanFormat.json: plan_json, PlanFormat.text: plan_text}.get(output, plan_markdown)
+    typer.echo(show(steps), nl=False)
+
+
+@app.command("diff")
+@_user_errors
+def diff_command(
+    old: Annotated[
+        Path | None,
+        typer.Argument(metavar="OLD.tgz", help="A built chart package.", show_default=False),
+    ] = None,
+    new: Annotated[
+        Path | None,
+        typer.Argument(
+            metavar="NEW.tgz", help="The package to compare it with.", show_default=False
+        ),
+    ] = None,
+    env: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--env", metavar="FILE", help="An environment file to compare (give two sides)."
+        ),
+    ] = None,
+    profile: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--profile", "-p", metavar="NAME", help="A profile to compare (give two sides)."
+        ),
+    ] = None,
+    version: VersionOpt = None,
+    output: FormatOpt = TextOrJson.text,
+    profiles: ProfilesDirOpt = None,
+) -> None:
+    """Compare two environments, profiles or packages: values with provenance, then objects.
+
+    The two sides are every --env, then every --profile (in that order), or two .tgz
+    packages. Exit 0 when they are equal, 1 when they differ.
+    """
+    from meshcharts.diff import diff_json, diff_sides, format_diff
+
+    report = diff_sides(
+        _profiles(profiles),
+        packages=[path for path in (old, new) if path is not None],
+        env_files=env or [],
+        names=profile or [],
+        version=_version(version),
+    )
+    typer.echo(diff_json(report) if output is TextOrJson.json else format_diff(report), nl=False)
+    if not report.equal:
+        raise typer.Exit(1)
+
+
+@app.command("release-diff")
+@_user_errors
+def release_diff_command(
+    old: Annotated[
+        Path,
+        typer.Argument(metavar="OLD.tgz", help="The released package.", show_default=False),
+    ],
+    new: Annotated[
+        Path,
+        typer.Argument(metavar="NEW.tgz", help="The package to upgrade to.", show_default=False),
+    ],
+    env: Annotated[
+        Path | None,
+        typer.Option("--env", metavar="FILE", help="Apply this environment's values file to both."),
+    ] = None,
+    output: FormatOpt = TextOrJson.text,
+    allow_breaking: Annotated[
+        bool, typer.Option("--allow-breaking", help="Exit 0 even with breaking changes.")
+    ] = False,
+    profiles: ProfilesDirOpt = None,
+) -> None:
+    """Classify every change from OLD to NEW for helm upgrade: breaking, disruptive or safe.
+
+    Exit 1 when a change is breaking (unless --allow-breaking), else 0.
+    """
+    from meshcharts.diff import load_package
+    from meshcharts.releasediff import (
+        environment_overlays,
+        format_release_diff,
+        release_diff,
+        release_diff_json,
+    )
+
+    overlays = None
+    if env is not None:
+        environment = load_environment(env)
+        available = _profiles(profiles)
+        check_profile(available, environment)
+        charts = list(dict.fromkeys([load_package(old).name, load_package(new).name]))
+        overlays = environment_overlays(available, environment, charts)
+    report = release_diff(old, new, overlays=overlays)
+    if output is TextOrJson.json:
+        typer.echo(release_diff_json(report), nl=False)
+    else:
+        typer.echo(format_release_diff(report), nl=False)
+    if report.breaking and not allow_breaking:
+        raise typer.Exit(1)

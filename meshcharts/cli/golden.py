@@ -1,0 +1,49 @@
+"""``meshcharts golden check`` and ``meshcharts golden update``: the golden files."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from meshcharts.cli.common import _user_errors, colour, golden_app, plural
+
+GoldenOpt = Annotated[Path, typer.Option("--golden", metavar="DIR", help="The golden folder.")]
+
+
+@golden_app.command("check")
+@_user_errors
+def golden_check(golden: GoldenOpt = Path("golden")) -> None:
+    """Compare a fresh build of the built-ins with the golden files (exit 1 if any differ)."""
+    from meshcharts.golden import check_golden_dir, compare_golden, golden_files
+
+    check_golden_dir(golden)
+    expected = golden_files()
+    diffs = compare_golden(expected, golden)
+    for diff in diffs:
+        typer.echo(diff.diff, nl=False)
+    if diffs:
+        verb = "differs" if len(diffs) == 1 else "differ"
+        message = (
+            f"{plural(len(diffs), 'golden file')} {verb}; review, then: meshcharts golden update"
+        )
+        styled = typer.style(message, fg=typer.colors.RED) if colour(sys.stderr) else message
+        typer.echo(styled, err=True)
+        raise typer.Exit(1)
+    typer.echo(
+        f"{plural(len(expected), 'golden file')} {'matches' if len(expected) == 1 else 'match'}"
+    )
+
+
+@golden_app.command("update")
+@_user_errors
+def golden_update(golden: GoldenOpt = Path("golden")) -> None:
+    """Rewrite the golden files from a fresh build; review the result with git diff."""
+    from meshcharts.golden import compare_golden, golden_files, update_golden
+
+    expected = golden_files()
+    changed = compare_golden(expected, golden)
+    update_golden(expected, golden)
+    typer.echo(f"updated {golden}: {plural(len(changed), 'file')} changed, {len(expected)} in all")

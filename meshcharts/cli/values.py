@@ -1,0 +1,155 @@
+"""``meshcharts values`` and ``meshcharts profiles``: resolved values and the profiles."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from meshcharts.assemble import chart_values
+from meshcharts.charts import all_charts
+from meshcharts.cli.common import (
+    EnvFileOpt,
+    FormatOpt,
+    ProfileOrEnvOpt,
+    ProfilesDirOpt,
+    SetOpt,
+    SetStringOpt,
+    TextOrJson,
+    _environment,
+    _json,
+    _profiles,
+    _resolve,
+    _sets,
+    _user_errors,
+    app,
+)
+from meshcharts.environments import profile_resolution
+from meshcharts.errors import UserError
+from meshcharts.explain import explain_json, format_explain, format_provenance, provenance_json
+from meshcharts.fsutil import write_atomic
+from meshcharts.layers import Resolution
+from meshcharts.valuesfile import provenance_keys, validate_values, values_file
+from meshcharts.yamltext import dump_values
+
+
+@app.command()
+@_user_errors
+def values(
+    profile: ProfileOrEnvOpt = None,
+    env: EnvFileOpt = None,
+    set_: SetOpt = None,
+    set_string: SetStringOpt = None,
+    chart: Annotated[
+        str | None,
+        typer.Option(
+            "--chart", metavar="CHART", help="Only the values this chart reads (with --env: istio)."
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", metavar="FILE", help="Write the result to this file (atomically)."),
+    ] = None,
+    full: Annotated[
+        bool,
+        typer.Option("--full", help="With --env: every value, not only what differs."),
+    ] = False,
+    explain: Annotated[
+        str | None, typer.Option("--explain", metavar="KEY", help="Show the layers that set KEY.")
+    ] = None,
+    explain_all: Annotated[
+        bool, typer.Option("--explain-all", help="Show the layers behind every value.")
+    ] = False,
+    output: Annotated[
+        TextOrJson,
+        typer.Option(
+            "--format", metavar="FORMAT", help="text or json (text: YAML, or the explanation)."
+        ),
+    ] = TextOrJson.text,
+    profiles: ProfilesDirOpt = None,
+) -> None:
+    """Print or write resolved values, an environment's values file, or their provenance.
+
+    With --env FILE: the values file for helm install -f of the chart (istio unless
+    --chart): only what differs from the packaged chart's values.yaml (--full: all),
+    validated against the chart's values.schema.json before anything is written.
+    """
+    available = _profiles(profiles)
+    environment, name = _environment(env, profile)
+    resolution = _resolve(available, environment, name, _sets(set_, set_string))
+    if chart is not None and chart not in resolution.charts:
+        raise UserError(
+            f"--chart {chart}",
+            f"not built by profile {name!r} (charts: {', '.join(resolution.charts)})",
+        )
+    as_json = output is TextOrJson.json
+    if explain is not None:
+        text = (explain_json if as_json else format_explain)(resolution.values, explain)
+    elif explain_all:
+        tops = provenance_keys(resolution, chart) if chart is not None else None
+        text = (provenance_json if as_json else format_provenance)(resolution.values, tops)
+    elif environment is not None:
+        file = values_file(
+            resolution,
+            profile_resolution(available, environment.profile),
+            chart=chart or "istio",
+            environment=environment.name,
+            full=full,
+        )
+        text = _dumps(file.values) if as_json else file.text
+    else:
+        tree = _profile_values(resolution, chart, validate=out is not None)
+        text = _dumps(tree) if as_json else dump_values(tree)
+    if out is None:
+        typer.echo(text, nl=False)
+        return
+    if out.is_dir():
+        raise UserError(f"--out {out}", "is a folder; give a file name")
+    write_atomic(out, text.encode(), what=f"--out {out}")
+    typer.echo(f"wrote {out}")
+
+
+def _dumps(data: Any) -> str:
+    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def _profile_values(resolution: Resolution, chart: str | None, *, validate: bool) -> dict[str, Any]:
+    """A profile's resolved values (one chart's part with ``chart``)."""
+    tree = dict(resolution.values.values)
+    charts = [chart] if chart is not None else list(resolution.charts)
+    if validate:
+        for name in charts:
+            components = resolution.charts[name]
+            part = chart_values(all_charts()[name], components, tree)
+            validate_values(part, resolution.values, chart=name, components=components)
+    if chart is not None:
+        tree = chart_values(all_charts()[chart], resolution.charts[chart], tree)
+    return tree
+
+
+@app.command("profiles")
+@_user_errors
+def list_profiles(profiles: ProfilesDirOpt = None, output: FormatOpt = TextOrJson.text) -> None:
+    """List the profiles with their descriptions."""
+    available = _profiles(profiles)
+    items = [available.get(name) for name in available.names()]
+    if output is TextOrJson.json:
+        _json(
+            [
+                {
+                    "name": item.name,
+                    "description": item.description,
+                    "extends": item.extends,
+                    "builtin": item.name in available.builtin,
+                    "source": item.source,
+                }
+                for item in items
+            ]
+        )
+        return
+    width = max(len(item.name) for item in items)
+    for item in items:
+        parent = f" (extends {item.extends})" if item.extends else ""
+        typer.echo(f"{item.name.ljust(width)}  {item.description}{parent}")
