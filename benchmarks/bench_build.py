@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from tools import helm_binaries
 
 from meshcharts import build_packages, load_profiles
-from meshcharts.fsutil import write_files
+from meshcharts.base.fsutil import write_files
 
 
 def _median_seconds(action: Callable[[], object], repeat: int) -> float:

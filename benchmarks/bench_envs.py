@@ -20,9 +20,9 @@ import time
 from pathlib import Path
 
 from meshcharts import load_profiles
-from meshcharts.build import environment_values
-from meshcharts.environments import load_environments
-from meshcharts.fsutil import write_atomic
+from meshcharts.base.fsutil import write_atomic
+from meshcharts.inputs.environments import load_environments
+from meshcharts.release.build import environment_values
 
 PROFILES = ("default", "demo", "minimal")
 

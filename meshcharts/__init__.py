@@ -16,26 +16,11 @@ Example::
     packages = build_packages(profiles, ["default"], version="1.0.6")
 """
 
-from meshcharts.assemble import ChartTree, assemble_chart
-from meshcharts.build import (
-    BuildResult,
-    BuiltPackage,
-    CoexistReport,
-    build_packages,
-    check_revision,
-    render_files,
-    run_build,
-    run_render,
-    write_build,
-)
-from meshcharts.components import ChartDef, Component
-from meshcharts.diff import DiffReport, diff_resolutions, diff_sides, format_diff
-from meshcharts.environments import (
-    Environment,
-    load_environment,
-    load_environments,
-    resolve_environment,
-)
+from meshcharts.catalog.component import ChartDef, Component
+from meshcharts.chart.assemble import ChartTree, assemble_chart
+from meshcharts.checks.diff import DiffReport, diff_resolutions, diff_sides, format_diff
+from meshcharts.checks.lint import Finding, lint
+from meshcharts.checks.plan import Plan, check_packages, upgrade_plan
 from meshcharts.errors import (
     HelmNotFoundError,
     InvalidNameError,
@@ -46,14 +31,25 @@ from meshcharts.errors import (
     ValuesError,
     VersionError,
 )
-from meshcharts.layers import Resolution, resolve
-from meshcharts.lint import Finding, lint
-from meshcharts.package import package_chart
-from meshcharts.plan import Plan, check_packages, upgrade_plan
-from meshcharts.profiles import Profile, ProfileSet, load_profiles
-from meshcharts.setvalues import SetArg
-from meshcharts.values import Assignment, Layer, ResolvedValues, merge_layers
-from meshcharts.versioning import chart_version
+from meshcharts.inputs.environments import Environment, load_environment, load_environments
+from meshcharts.inputs.profiles import Profile, ProfileSet, load_profiles
+from meshcharts.inputs.setvalues import SetArg
+from meshcharts.release.build import (
+    BuildResult,
+    BuiltPackage,
+    CoexistReport,
+    build_packages,
+    check_revision,
+    render_files,
+    run_build,
+    run_render,
+    write_build,
+)
+from meshcharts.release.package import package_chart
+from meshcharts.release.versioning import chart_version
+from meshcharts.resolution.environments import resolve_environment
+from meshcharts.resolution.resolve import Resolution, resolve
+from meshcharts.values.merge import Assignment, Layer, ResolvedValues, merge_layers
 
 __all__ = [
     "assemble_chart",

@@ -21,9 +21,9 @@ from meshcharts import (
     load_profiles,
     merge_layers,
 )
-from meshcharts.charts import all_charts
-from meshcharts.fsutil import write_files
-from meshcharts.provenance import GOLDEN_SOURCE_COMMIT
+from meshcharts.base.fsutil import write_files
+from meshcharts.catalog.charts import all_charts
+from meshcharts.chart.buildinfo import GOLDEN_SOURCE_COMMIT
 
 
 def assemble_components(

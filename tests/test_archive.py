@@ -8,8 +8,8 @@ import tarfile
 
 import pytest
 
-from meshcharts.archive import ArchiveError, inflate, unpack
-from meshcharts.limits import LimitError
+from meshcharts.base.archive import ArchiveError, inflate, unpack
+from meshcharts.base.limits import LimitError
 
 
 @pytest.mark.parametrize("size", [0, 1, 255 * 1024, 256 * 1024, 3 * 1024 * 1024 + 17])

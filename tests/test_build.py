@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-import meshcharts.build
+import meshcharts.release.build
 from meshcharts import build_packages, load_profiles, write_build
 from meshcharts.errors import UserError
 
@@ -114,7 +114,7 @@ def test_failed_build_leaves_previous_output_untouched(
         (root / "partial.tgz").write_bytes(b"half")
         raise OSError("disk full")
 
-    monkeypatch.setattr(meshcharts.build, "write_files", explode)
+    monkeypatch.setattr(meshcharts.release.build, "write_files", explode)
     with pytest.raises(UserError, match=r"--build-dir .*/out: cannot be written: disk full"):
         write_build(build_packages(profiles, ["default"], version="2.0.0"), out)
     assert _digests(out) == before

@@ -14,13 +14,13 @@ import typer.main
 import yaml
 from typer.testing import CliRunner
 
-from meshcharts.charts import ISTIO_VERSION
+from meshcharts.base.fsutil import MARKER
+from meshcharts.catalog.charts import ISTIO_VERSION
+from meshcharts.chart.buildinfo import generator_version
+from meshcharts.checks.lint import RULE_IDS
 from meshcharts.cli import app, colour
 from meshcharts.errors import UserError
-from meshcharts.fsutil import MARKER
-from meshcharts.golden import update_golden
-from meshcharts.lint import RULE_IDS
-from meshcharts.provenance import generator_version
+from meshcharts.release.golden import update_golden
 
 runner = CliRunner()
 README = Path(__file__).resolve().parent.parent / "README.md"

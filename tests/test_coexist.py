@@ -7,9 +7,14 @@ import pytest
 from typer.testing import CliRunner
 
 from meshcharts import ChartTree, SetArg, load_profiles, resolve
-from meshcharts.build import assemble_profile, revision_tree
+from meshcharts.chart.profile import assemble_profile, revision_tree
+from meshcharts.checks.coexist import (
+    Installed,
+    coexistence_collisions,
+    find_collisions,
+    selectors_overlap,
+)
 from meshcharts.cli import app
-from meshcharts.coexist import Installed, coexistence_collisions, find_collisions, selectors_overlap
 
 STABLE = {"matchLabels": {"istio-injection": "enabled"}}
 CANARY = {

@@ -12,9 +12,8 @@ import pytest
 from typer.testing import CliRunner
 
 from meshcharts import SetArg, build_packages, load_profiles, resolve
-from meshcharts.assemble import ChartTree
-from meshcharts.cli import app
-from meshcharts.diff import (
+from meshcharts.chart.assemble import ChartTree
+from meshcharts.checks.diff import (
     ABSENT,
     PACKAGED_VALUES,
     DiffError,
@@ -28,12 +27,10 @@ from meshcharts.diff import (
     package_side,
     resolution_side,
 )
-from meshcharts.environments import (
-    builtin_environments_dir,
-    load_environment,
-    resolve_environment,
-)
-from meshcharts.package import package_chart
+from meshcharts.cli import app
+from meshcharts.inputs.environments import builtin_environments_dir, load_environment
+from meshcharts.release.package import package_chart
+from meshcharts.resolution.environments import resolve_environment
 
 runner = CliRunner()
 PROFILES = load_profiles()

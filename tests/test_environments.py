@@ -14,21 +14,20 @@ import yaml
 from typer.testing import CliRunner
 
 from meshcharts import assemble_chart, load_profiles, resolve
+from meshcharts.checks.lint import lint
 from meshcharts.cli import app
-from meshcharts.environments import (
+from meshcharts.errors import UserError
+from meshcharts.inputs.environments import (
     EnvError,
     Environment,
     builtin_environments_dir,
     load_environment,
     load_environments,
-    profile_resolution,
-    resolve_environment,
 )
-from meshcharts.errors import UserError
-from meshcharts.explain import format_explain
-from meshcharts.lint import lint
-from meshcharts.setvalues import SetArg
-from meshcharts.yamlsource import YamlSourceError, load_yaml
+from meshcharts.inputs.setvalues import SetArg
+from meshcharts.inputs.yamlsource import YamlSourceError, load_yaml
+from meshcharts.resolution.environments import profile_resolution, resolve_environment
+from meshcharts.values.explain import format_explain
 
 REPO = Path(__file__).resolve().parent.parent
 PROFILES = load_profiles()
@@ -503,7 +502,7 @@ def test_each_chart_is_assembled_once_whatever_the_number_of_environments(
         calls.append(kwargs["profile"])
         return real(*args, **kwargs)
 
-    monkeypatch.setattr("meshcharts.build.assemble_chart", counting)
+    monkeypatch.setattr("meshcharts.chart.profile.assemble_chart", counting)
     many = {
         f"e{i}": f"name: e{i}\nprofile: default\nvalues:\n  pilot:\n    autoscaleMin: {i % 5 + 1}\n"
         for i in range(25)

@@ -12,7 +12,7 @@ from tools import HELM4, helm_binaries
 from typer.testing import CliRunner
 
 from meshcharts.cli import app
-from meshcharts.golden import compare_golden, expected_golden
+from meshcharts.release.golden import compare_golden, expected_golden
 
 GOLDEN = Path(__file__).resolve().parent.parent / "golden"
 

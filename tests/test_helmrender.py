@@ -1,4 +1,4 @@
-"""meshcharts.helmrender against real Helm 4.1.4 as the oracle.
+"""meshcharts.checks.render against real Helm 4.1.4 as the oracle.
 
 * every package of every built-in profile (in the namespace it installs into), and each
   chart with every catalog component compiled in (in the stable and the canary namespace),
@@ -32,10 +32,8 @@ from harness import assemble_components, builtin_build, builtin_keys
 from tools import HELM4, helm_binaries, run_helm, split_manifest
 
 from meshcharts import BuiltPackage, ChartTree
-from meshcharts.charts import all_charts
-from meshcharts.gotemplate import nodes
-from meshcharts.gotemplate.goyaml import from_yaml, safe_load_all
-from meshcharts.helmrender import (
+from meshcharts.catalog.charts import all_charts
+from meshcharts.checks.render import (
     FUNCTION_NAMES,
     UNSUPPORTED_FUNCTIONS,
     RenderError,
@@ -44,6 +42,8 @@ from meshcharts.helmrender import (
     render_chart,
     render_objects,
 )
+from meshcharts.gotemplate import nodes
+from meshcharts.gotemplate.goyaml import from_yaml, safe_load_all
 
 RELEASE = "istio"
 KUBE = "1.35.0"

@@ -28,8 +28,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from meshcharts import build_packages, load_profiles, write_build
+from meshcharts.base.fsutil import clean_stale, staged_dir
 from meshcharts.cli import run
-from meshcharts.fsutil import clean_stale, staged_dir
 
 MEMORY_CAP = 1536 * 1024 * 1024
 TIME_LIMIT = 120  # seconds; each case takes a few (a cap, not a measurement)

@@ -17,9 +17,9 @@ from meshcharts import (
     run_build,
     upgrade_plan,
 )
+from meshcharts.checks.diff import diff_json
+from meshcharts.checks.plan import plan_json
 from meshcharts.cli import app
-from meshcharts.diff import diff_json
-from meshcharts.plan import plan_json
 
 runner = CliRunner()
 

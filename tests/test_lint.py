@@ -4,9 +4,9 @@ import pytest
 from typer.testing import CliRunner
 
 from meshcharts import SetArg, build_packages, load_profiles, resolve
+from meshcharts.checks.lint import format_finding, lint
 from meshcharts.cli import app
 from meshcharts.errors import LintError
-from meshcharts.lint import format_finding, lint
 
 STRICT = "global.mtls.mode=strict"
 POLICY = (

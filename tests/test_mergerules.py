@@ -15,18 +15,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from meshcharts import load_profiles, resolve
-from meshcharts.charts import all_charts
+from meshcharts.catalog.charts import all_charts
 from meshcharts.errors import ValuesError
-from meshcharts.explain import format_explain
-from meshcharts.mergerules import (
+from meshcharts.inputs.setvalues import SetArg
+from meshcharts.values.explain import format_explain
+from meshcharts.values.merge import DELETED, Layer, merge_layers, split_key
+from meshcharts.values.mergerules import (
     NO_RULES,
     MergeRules,
     dotted,
     item_segment,
     parse_item_segment,
 )
-from meshcharts.setvalues import SetArg
-from meshcharts.values import DELETED, Layer, merge_layers, split_key
 
 PROPERTY = settings(database=None, deadline=None, max_examples=150)
 
@@ -343,7 +343,7 @@ def _schema_node(schema: Mapping[str, Any], path: tuple[str, ...]) -> Mapping[st
 
 
 def test_every_keyed_list_holds_named_items_in_defaults_and_schema() -> None:
-    from meshcharts.valuesfile import chart_schema
+    from meshcharts.chart.valuesfile import chart_schema
 
     definition = all_charts()["istio"]
     components = definition.components

@@ -23,7 +23,8 @@ from typer.testing import CliRunner
 from meshcharts import build_packages, load_profiles, write_build
 from meshcharts.cli import app
 from meshcharts.errors import UserError
-from meshcharts.oci import (
+from meshcharts.inputs.setvalues import SetArg
+from meshcharts.publish.oci import (
     CHART_LAYER,
     CONFIG_MEDIA,
     PROV_LAYER,
@@ -31,8 +32,7 @@ from meshcharts.oci import (
     chart_config,
     digest_of,
 )
-from meshcharts.publish import load_build, oci_tag, publish, publish_oci
-from meshcharts.setvalues import SetArg
+from meshcharts.publish.publisher import load_build, oci_tag, publish, publish_oci
 
 
 def make_build(out: Path, version: str = "1.0.6", sets: tuple[str, ...] = ()) -> dict[str, str]:

@@ -31,9 +31,11 @@ import pytest
 import yaml
 from tools import HELM4, run_helm
 
-from meshcharts.assemble import ChartTree
+from meshcharts.base.yamltext import chart_yaml
+from meshcharts.chart.assemble import ChartTree
 from meshcharts.errors import UserError
-from meshcharts.package import (
+from meshcharts.release.index import IndexEntry, index_yaml, timestamp
+from meshcharts.release.package import (
     archive_name,
     gzip_bytes,
     package_chart,
@@ -41,8 +43,6 @@ from meshcharts.package import (
     tar_bytes,
     tar_order,
 )
-from meshcharts.repoindex import IndexEntry, index_yaml, timestamp
-from meshcharts.yamltext import chart_yaml
 
 PINNED = 1_700_000_000
 
@@ -313,8 +313,8 @@ def test_same_tree_same_bytes() -> None:
 
 CHILD = """
 import base64, hashlib, json, sys
-from meshcharts.assemble import ChartTree
-from meshcharts.package import package_chart
+from meshcharts.chart.assemble import ChartTree
+from meshcharts.release.package import package_chart
 spec = json.load(sys.stdin)
 files = {p: base64.b64decode(d) for p, d in spec["files"].items()}
 print(hashlib.sha256(package_chart(ChartTree("demo", "0.1.0", spec["meta"], files))).hexdigest())

@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from meshcharts.checks.plan import STEP_IDS, plan_json, plan_markdown, upgrade_plan
 from meshcharts.cli import app
 from meshcharts.errors import InvalidNameError, VersionError
-from meshcharts.plan import STEP_IDS, plan_json, plan_markdown, upgrade_plan
 
 
 @pytest.mark.parametrize(

@@ -17,15 +17,15 @@ from tools import HELM3, HELM4, helm_binaries, run_helm
 from typer.testing import CliRunner
 
 from meshcharts import build_packages, load_profiles
-from meshcharts.cli import app
-from meshcharts.errors import UserError
-from meshcharts.provenance import (
+from meshcharts.chart.buildinfo import (
     GOLDEN_SOURCE_COMMIT,
     generator_version,
-    provenance_body,
     source_commit,
     values_digest,
 )
+from meshcharts.cli import app
+from meshcharts.errors import UserError
+from meshcharts.release.signing import provenance_body
 
 runner = CliRunner()
 PROFILES = load_profiles()

@@ -17,14 +17,14 @@ import yaml
 from tools import HELM3, HELM4, run_helm
 from typer.testing import CliRunner
 
-import meshcharts.fsutil
+import meshcharts.base.fsutil
 from meshcharts import build_packages, load_profiles, write_build
+from meshcharts.base.fsutil import OutputError
 from meshcharts.cli import app
 from meshcharts.errors import UserError
-from meshcharts.fsutil import OutputError
-from meshcharts.publish import load_build, merge_index, publish, publish_folder
-from meshcharts.repoindex import index_yaml
-from meshcharts.setvalues import SetArg
+from meshcharts.inputs.setvalues import SetArg
+from meshcharts.publish.publisher import load_build, merge_index, publish, publish_folder
+from meshcharts.release.index import index_yaml
 
 
 def make_build(
@@ -152,19 +152,19 @@ def test_interrupted_index_write_then_rerun(
     repo = tmp_path / "repo"
     publish(builds["v106"], str(repo), profiles=["default"])
     index = (repo / "index.yaml").read_bytes()
-    real_write = meshcharts.fsutil.write_atomic
+    real_write = meshcharts.base.fsutil.write_atomic
 
     def fail_on_index(path: Path, data: bytes, **options: Any) -> None:
         if path.name == "index.yaml":
             raise OutputError(str(path), "cannot be written: No space left on device")
         real_write(path, data, **options)
 
-    monkeypatch.setattr("meshcharts.publish.write_atomic", fail_on_index)
+    monkeypatch.setattr("meshcharts.publish.publisher.write_atomic", fail_on_index)
     with pytest.raises(UserError, match="index.yaml: cannot be written"):
         publish_folder(load_build(builds["v107"], ["default"]), repo)
     assert (repo / "istio-1.0.7.tgz").is_file()  # packages went first
     assert (repo / "index.yaml").read_bytes() == index  # the old index is intact
-    monkeypatch.setattr("meshcharts.publish.write_atomic", real_write)
+    monkeypatch.setattr("meshcharts.publish.publisher.write_atomic", real_write)
     results = publish(builds["v107"], str(repo), profiles=["default"])
     assert [r.action for r in results] == ["copied"] * 3
     entries = yaml.safe_load((repo / "index.yaml").read_text())["entries"]

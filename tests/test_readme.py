@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from meshcharts import load_profiles
-from meshcharts.charts import all_charts
+from meshcharts.catalog.charts import all_charts
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 

@@ -15,19 +15,19 @@ import yaml
 from typer.testing import CliRunner
 
 from meshcharts import SetArg, build_packages, load_profiles
-from meshcharts.assemble import ChartTree
-from meshcharts.cli import app
-from meshcharts.diff import DiffError, load_package
-from meshcharts.environments import builtin_environments_dir, load_environment
-from meshcharts.errors import UserError
-from meshcharts.package import package_chart
-from meshcharts.releasediff import (
+from meshcharts.chart.assemble import ChartTree
+from meshcharts.checks.diff import DiffError, load_package
+from meshcharts.checks.releasediff import (
     compare_build,
     environment_overlays,
     format_release_diff,
     release_diff,
     release_diff_json,
 )
+from meshcharts.cli import app
+from meshcharts.errors import UserError
+from meshcharts.inputs.environments import builtin_environments_dir, load_environment
+from meshcharts.release.package import package_chart
 
 runner = CliRunner()
 PROFILES = load_profiles()

@@ -12,8 +12,8 @@ import semver
 from tools import HELM4, helm_binaries, run_helm, split_manifest
 
 from meshcharts import BuiltPackage, build_packages, load_profiles, write_build
+from meshcharts.checks.render import render_objects
 from meshcharts.cli import app
-from meshcharts.helmrender import render_objects
 
 PROFILES = sorted(load_profiles().builtin)
 

@@ -8,7 +8,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from meshcharts.schema import schema_message, spell
+from meshcharts.chart.schema import schema_message, spell
 
 MESSAGES = [
     pytest.param(

@@ -1,7 +1,7 @@
 """``--set`` parsing checked against real Helm 3.17.2 and 4.1.4.
 
 Every case is rendered by both Helms through a probe chart (see ``oracles.py``) and compared,
-types included, with what :mod:`meshcharts.setvalues` computes. Three setups:
+types included, with what :mod:`meshcharts.inputs.setvalues` computes. Three setups:
 
 * **raw** -- empty chart, no ``-f``: Helm's result is exactly what its strvals parser built,
   nulls and nil padding included, so it must equal ``apply_sets(args, {})``.
@@ -26,8 +26,8 @@ from oracles import HelmOracle, Probe, as_json_text, param_arg, typed
 from tools import HELM3, HELM4
 
 from meshcharts.errors import ValuesError
-from meshcharts.setvalues import SetArg, apply_sets, parse_set, typed_value
-from meshcharts.values import Layer, merge_layers
+from meshcharts.inputs.setvalues import SetArg, apply_sets, parse_set, typed_value
+from meshcharts.values.merge import Layer, merge_layers
 
 SET = "--set"
 STR = "--set-string"

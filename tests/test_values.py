@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from oracles import HelmOracle, Probe, as_json_text, param_arg, typed
 
 from meshcharts.errors import ValuesError
-from meshcharts.values import (
+from meshcharts.values.merge import (
     DELETED,
     Assignment,
     Layer,

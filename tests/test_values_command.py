@@ -20,18 +20,17 @@ from tools import run_helm, split_manifest
 from typer.testing import CliRunner
 
 from meshcharts import build_packages, load_profiles
-from meshcharts.charts import all_charts
+from meshcharts.base.fsutil import write_files
+from meshcharts.catalog.charts import all_charts
+from meshcharts.chart.valuesfile import chart_schema, helm_coalesce, minimal_overlay, values_file
 from meshcharts.cli import app
-from meshcharts.environments import (
+from meshcharts.errors import ValuesError
+from meshcharts.inputs.environments import (
     builtin_environments_dir,
     load_environment,
     load_environments,
-    profile_resolution,
-    resolve_environment,
 )
-from meshcharts.errors import ValuesError
-from meshcharts.fsutil import write_files
-from meshcharts.valuesfile import chart_schema, helm_coalesce, minimal_overlay, values_file
+from meshcharts.resolution.environments import profile_resolution, resolve_environment
 
 PROFILES = load_profiles()
 ENVS = builtin_environments_dir()

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from meshcharts.charts import ISTIO_VERSION
+from meshcharts.catalog.charts import ISTIO_VERSION
 from meshcharts.cli import app
 from meshcharts.errors import UserError
-from meshcharts.versioning import bump, project_version, write_project_version
+from meshcharts.release.versioning import bump, project_version, write_project_version
 
 
 @pytest.mark.parametrize(

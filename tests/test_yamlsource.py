@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from oracles import HelmOracle, Probe, typed
 
-from meshcharts.limits import MAX_DEPTH, MAX_YAML_NODES, LimitError
-from meshcharts.yamlsource import YamlSourceError, load_yaml
+from meshcharts.base.limits import MAX_DEPTH, MAX_YAML_NODES, LimitError
+from meshcharts.inputs.yamlsource import YamlSourceError, load_yaml
 
 # Plain scalars whose meaning differs between YAML 1.1 readers; each is read inside a list,
 # where Helm keeps nulls, and compared with what Helm 3 and Helm 4 make of the same text.

@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from oracles import WORKERS, HelmOracle, Probe, typed
 from tools import HELM3, HELM4, run_helm
 
-from meshcharts.yamltext import chart_yaml, dump_values, sanitize_metadata
+from meshcharts.base.yamltext import chart_yaml, dump_values, sanitize_metadata
 
 # Properties run without an example database (nothing is written into the checkout) and
 # without a deadline (the machine may be busy running Helm).

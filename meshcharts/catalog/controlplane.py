@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from meshcharts.components import JsonSchema
+from meshcharts.catalog.component import JsonSchema
 
 __all__ = ["CONTROL_PLANE_DOCS", "CONTROL_PLANE_SCHEMA", "CONTROL_PLANE_VALUES"]
 

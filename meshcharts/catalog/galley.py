@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from meshcharts.catalog.component import Component, JsonSchema
 from meshcharts.catalog.pilot import (
     IMAGE_SCHEMA,
     RESOURCES_SCHEMA,
@@ -32,7 +33,6 @@ from meshcharts.catalog.pilot import (
     TOLERATIONS_SCHEMA,
     resource_docs,
 )
-from meshcharts.components import Component, JsonSchema
 
 __all__ = ["GALLEY"]
 

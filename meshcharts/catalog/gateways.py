@@ -38,6 +38,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from meshcharts.catalog.component import Component, JsonSchema
 from meshcharts.catalog.pilot import (
     ENV_SCHEMA,
     RESOURCES_SCHEMA,
@@ -45,7 +46,6 @@ from meshcharts.catalog.pilot import (
     TOLERATIONS_SCHEMA,
     resource_docs,
 )
-from meshcharts.components import Component, JsonSchema
 
 __all__ = [
     "GATEWAYS",

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from meshcharts.catalog.addons import ADDONS
+from meshcharts.catalog.component import ChartDef, JsonSchema
 from meshcharts.catalog.controlplane import (
     CONTROL_PLANE_DOCS,
     CONTROL_PLANE_SCHEMA,
@@ -34,7 +35,6 @@ from meshcharts.catalog.pilot import (
 from meshcharts.catalog.security import SECURITY
 from meshcharts.catalog.sidecar_injector import SIDECAR_INJECTOR
 from meshcharts.catalog.traffic import TRAFFIC_POLICIES
-from meshcharts.components import ChartDef, JsonSchema
 
 __all__ = ["ISTIO_CHART", "ISTIO_GLOBAL_DEFAULTS", "ISTIO_GLOBAL_DOCS", "ISTIO_GLOBAL_SCHEMA"]
 

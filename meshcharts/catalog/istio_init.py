@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from meshcharts.base.yamltext import dump_values
 from meshcharts.catalog.addons import CERTMANAGER as CERTMANAGER_ADDON
+from meshcharts.catalog.component import ChartDef, Component
 from meshcharts.catalog.crds import CrdSpec, crds
-from meshcharts.components import ChartDef, Component
 from meshcharts.errors import TemplateError
-from meshcharts.yamltext import dump_values
 
 __all__ = ["CERTMANAGER_CRDS", "ISTIO_CRDS", "ISTIO_INIT_CHART"]
 

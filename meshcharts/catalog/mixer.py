@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from meshcharts.catalog.component import Component, JsonSchema
 from meshcharts.catalog.pilot import (
     DURATION_SCHEMA,
     ENV_SCHEMA,
@@ -39,7 +40,6 @@ from meshcharts.catalog.pilot import (
     TOLERATIONS_SCHEMA,
     resource_docs,
 )
-from meshcharts.components import Component, JsonSchema
 
 __all__ = ["MIXER", "RATE_LIMIT_SCHEMA", "RESERVED_NAMES"]
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from meshcharts.components import Component, JsonSchema
+from meshcharts.catalog.component import Component, JsonSchema
 
 __all__ = [
     "DURATION_SCHEMA",

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from meshcharts.catalog.component import Component, JsonSchema
 from meshcharts.catalog.pilot import (
     ENV_SCHEMA,
     IMAGE_SCHEMA,
@@ -31,7 +32,6 @@ from meshcharts.catalog.pilot import (
     TOLERATIONS_SCHEMA,
     resource_docs,
 )
-from meshcharts.components import Component, JsonSchema
 
 __all__ = ["DNS_LABEL_SCHEMA", "DNS_SUBDOMAIN_SCHEMA", "MTLS_MODES", "RBAC_MODES", "SECURITY"]
 

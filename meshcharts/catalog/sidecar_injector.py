@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from meshcharts.catalog.component import Component, JsonSchema
 from meshcharts.catalog.pilot import (
     ENV_SCHEMA,
     IMAGE_SCHEMA,
@@ -28,7 +29,6 @@ from meshcharts.catalog.pilot import (
     TOLERATIONS_SCHEMA,
     resource_docs,
 )
-from meshcharts.components import Component, JsonSchema
 
 __all__ = ["SIDECAR_INJECTOR"]
 

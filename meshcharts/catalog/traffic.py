@@ -18,8 +18,8 @@ client-side mTLS off.
 
 from __future__ import annotations
 
+from meshcharts.catalog.component import Component, JsonSchema
 from meshcharts.catalog.security import DNS_LABEL_SCHEMA, DNS_SUBDOMAIN_SCHEMA
-from meshcharts.components import Component, JsonSchema
 
 __all__ = ["TRAFFIC_POLICIES", "TRAFFIC_POLICY_SCHEMA"]
 

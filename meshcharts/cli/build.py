@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from meshcharts.build import BreakingChangesError, BuildResult, run_build, run_render
+from meshcharts.checks.lint import format_finding
 from meshcharts.cli.common import (
     BuildDirOpt,
     EnvFileOpt,
@@ -31,11 +31,11 @@ from meshcharts.cli.common import (
     app,
     plural,
 )
-from meshcharts.lint import format_finding
+from meshcharts.release.build import BreakingChangesError, BuildResult, run_build, run_render
 
 
 def _print_comparisons(result: BuildResult | BreakingChangesError) -> None:
-    from meshcharts.releasediff import format_release_diff
+    from meshcharts.checks.releasediff import format_release_diff
 
     for comparison in result.comparisons:
         if comparison.report is None:

@@ -8,7 +8,8 @@ from typing import Annotated
 
 import typer
 
-from meshcharts.build import CANARY, check_revision
+from meshcharts.chart.profile import CANARY
+from meshcharts.checks.lint import format_finding, lint, lint_errors, lint_summary
 from meshcharts.cli.common import (
     BuildDirOpt,
     EnvFileOpt,
@@ -32,9 +33,10 @@ from meshcharts.cli.common import (
     app,
     plural,
 )
-from meshcharts.environments import check_profile, load_environment
 from meshcharts.errors import UserError
-from meshcharts.lint import format_finding, lint, lint_errors, lint_summary
+from meshcharts.inputs.environments import load_environment
+from meshcharts.release.build import check_revision
+from meshcharts.resolution.environments import check_profile
 
 
 class PlanFormat(StrEnum):
@@ -150,7 +152,13 @@ def plan(
     version's in --previous. With --env FILE the canary is installed with the environment's
     values file, as meshcharts build writes it: <build-dir>/<profile>/values-<env>.yaml.
     """
-    from meshcharts.plan import check_packages, plan_json, plan_markdown, plan_text, upgrade_plan
+    from meshcharts.checks.plan import (
+        check_packages,
+        plan_json,
+        plan_markdown,
+        plan_text,
+        upgrade_plan,
+    )
 
     environment, name = _environment(env, profile)
     _profiles(profiles).get(name)
@@ -203,7 +211,7 @@ def diff_command(
     The two sides are every --env, then every --profile (in that order), or two .tgz
     packages. Exit 0 when they are equal, 1 when they differ.
     """
-    from meshcharts.diff import diff_json, diff_sides, format_diff
+    from meshcharts.checks.diff import diff_json, diff_sides, format_diff
 
     report = diff_sides(
         _profiles(profiles),
@@ -242,8 +250,8 @@ def release_diff_command(
 
     Exit 1 when a change is breaking (unless --allow-breaking), else 0.
     """
-    from meshcharts.diff import load_package
-    from meshcharts.releasediff import (
+    from meshcharts.checks.diff import load_package
+    from meshcharts.checks.releasediff import (
         environment_overlays,
         format_release_diff,
         release_diff,

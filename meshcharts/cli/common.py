@@ -18,13 +18,14 @@ from typing import IO, Annotated, Any, TypeVar
 
 import typer
 
-from meshcharts.charts import ISTIO_VERSION
-from meshcharts.environments import Environment, load_environment, resolve_environment
+from meshcharts.catalog.charts import ISTIO_VERSION
 from meshcharts.errors import UserError
-from meshcharts.layers import Resolution, resolve
-from meshcharts.profiles import ProfileSet, load_profiles
-from meshcharts.setvalues import SetArg
-from meshcharts.versioning import chart_version
+from meshcharts.inputs.environments import Environment, load_environment
+from meshcharts.inputs.profiles import ProfileSet, load_profiles
+from meshcharts.inputs.setvalues import SetArg
+from meshcharts.release.versioning import chart_version
+from meshcharts.resolution.environments import resolve_environment
+from meshcharts.resolution.resolve import Resolution, resolve
 
 CONTEXT = {"help_option_names": ["-h", "--help"]}
 

@@ -18,7 +18,7 @@ from meshcharts.cli.common import _error, app
 
 
 def _tool_version() -> str:
-    from meshcharts.provenance import generator_version
+    from meshcharts.chart.buildinfo import generator_version
 
     return generator_version()
 

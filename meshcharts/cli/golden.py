@@ -17,7 +17,7 @@ GoldenOpt = Annotated[Path, typer.Option("--golden", metavar="DIR", help="The go
 @_user_errors
 def golden_check(golden: GoldenOpt = Path("golden")) -> None:
     """Compare a fresh build of the built-ins with the golden files (exit 1 if any differ)."""
-    from meshcharts.golden import check_golden_dir, compare_golden, golden_files
+    from meshcharts.release.golden import check_golden_dir, compare_golden, golden_files
 
     check_golden_dir(golden)
     expected = golden_files()
@@ -41,7 +41,7 @@ def golden_check(golden: GoldenOpt = Path("golden")) -> None:
 @_user_errors
 def golden_update(golden: GoldenOpt = Path("golden")) -> None:
     """Rewrite the golden files from a fresh build; review the result with git diff."""
-    from meshcharts.golden import compare_golden, golden_files, update_golden
+    from meshcharts.release.golden import compare_golden, golden_files, update_golden
 
     expected = golden_files()
     changed = compare_golden(expected, golden)

@@ -59,7 +59,7 @@ def publish(
     output: FormatOpt = TextOrJson.text,
 ) -> None:
     """Publish a build to a chart-repository folder or an OCI registry (idempotent)."""
-    from meshcharts.publish import publish as publish_build
+    from meshcharts.publish.publisher import publish as publish_build
 
     names = list(dict.fromkeys(profile or []))
     results = publish_build(

@@ -8,8 +8,11 @@ from typing import Annotated, Any
 
 import typer
 
-from meshcharts.assemble import chart_values
-from meshcharts.charts import all_charts
+from meshcharts.base.fsutil import write_atomic
+from meshcharts.base.yamltext import dump_values
+from meshcharts.catalog.charts import all_charts
+from meshcharts.chart.assemble import chart_values
+from meshcharts.chart.valuesfile import provenance_keys, validate_values, values_file
 from meshcharts.cli.common import (
     EnvFileOpt,
     FormatOpt,
@@ -26,13 +29,15 @@ from meshcharts.cli.common import (
     _user_errors,
     app,
 )
-from meshcharts.environments import profile_resolution
 from meshcharts.errors import UserError
-from meshcharts.explain import explain_json, format_explain, format_provenance, provenance_json
-from meshcharts.fsutil import write_atomic
-from meshcharts.layers import Resolution
-from meshcharts.valuesfile import provenance_keys, validate_values, values_file
-from meshcharts.yamltext import dump_values
+from meshcharts.resolution.environments import profile_resolution
+from meshcharts.resolution.resolve import Resolution
+from meshcharts.values.explain import (
+    explain_json,
+    format_explain,
+    format_provenance,
+    provenance_json,
+)
 
 
 @app.command()

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from meshcharts.cli.common import FormatOpt, TextOrJson, _json, _user_errors, version_app
-from meshcharts.versioning import chart_version
+from meshcharts.release.versioning import chart_version
 
 
 class BumpPart(StrEnum):
@@ -45,7 +45,7 @@ def version_bump(
     output: FormatOpt = TextOrJson.text,
 ) -> None:
     """Bump the chart version in ./meshcharts.toml (created from the built-in one if missing)."""
-    from meshcharts.versioning import bump, write_project_version
+    from meshcharts.release.versioning import bump, write_project_version
 
     old = chart_version(None, Path.cwd()).version
     new = bump(old, part.value, pre)

@@ -5,7 +5,7 @@ The pipeline is lexer (:mod:`.lexer`) -> parser (:mod:`.parser`, nodes in :mod:`
 their Go signatures (:mod:`.funcs`): the predefined ones (:mod:`.builtins`) and sprig's
 (:mod:`.sprig_text`, :mod:`.sprig_data`, :mod:`.semver`). :mod:`.gofmt` is Go's ``fmt``;
 :mod:`.goyaml` and :mod:`.yamlemit` are the JSON/YAML encoders and decoders Helm uses,
-and :mod:`.helm` holds Helm's objects and functions; :mod:`meshcharts.helmrender` renders
+and :mod:`.helm` holds Helm's objects and functions; :mod:`meshcharts.checks.render` renders
 charts with them.
 """
 

@@ -13,6 +13,7 @@ import math
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any, Final
 
+from meshcharts.gotemplate.constraints import parse_version, satisfies
 from meshcharts.gotemplate.funcs import FuncMap, GoFunc
 from meshcharts.gotemplate.gotypes import (
     FuncError,
@@ -30,7 +31,6 @@ from meshcharts.gotemplate.gotypes import (
 )
 from meshcharts.gotemplate.goyaml import to_json
 from meshcharts.gotemplate.parser import parse_go_int
-from meshcharts.gotemplate.semver import parse_version, satisfies
 from meshcharts.gotemplate.sprig_text import strval
 
 __all__ = ["DATA_FUNCS", "to_float64", "to_int64"]

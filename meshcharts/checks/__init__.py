@@ -1,0 +1,1 @@
+"""Checks on chart trees: Helm rendering, coexistence, lint, diffs, the upgrade plan."""

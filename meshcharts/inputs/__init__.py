@@ -1,0 +1,1 @@
+"""What users write: profiles, environment files, --set arguments, YAML read as Helm reads it."""

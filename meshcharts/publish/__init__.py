@@ -1,0 +1,1 @@
+"""Built packages to chart repositories: folders and OCI registries."""

@@ -1,0 +1,4 @@
+"""Chart trees to releases.
+
+Packages, the index, the build, golden files, build records, signing and versions.
+"""

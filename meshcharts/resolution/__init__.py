@@ -1,0 +1,1 @@
+"""Profile, environment and --set layers resolved into values with their provenance."""

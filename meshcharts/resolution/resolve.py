@@ -1,0 +1,199 @@
+"""From a profile name to its stack of value layers, merged.
+
+The layers, lowest precedence first: the chart defaults of every compiled component,
+each profile of the ``extends`` chain (root first), any further layers a caller adds
+(environments), and ``--set`` last. Lists merge by the keys the compiled components
+declare (:mod:`meshcharts.values.mergerules`), every other list replaces (Helm's rule).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from functools import cache
+from typing import Any
+
+from meshcharts.catalog.charts import all_charts, chart_components
+from meshcharts.catalog.component import Component
+from meshcharts.errors import ValuesError
+from meshcharts.inputs.profiles import ProfileSet
+from meshcharts.inputs.setvalues import SetArg, apply_sets, parse_set
+from meshcharts.values.merge import KeyPath, Layer, ResolvedValues, merge_layers
+from meshcharts.values.mergerules import MergeRule, MergeRules
+
+__all__ = [
+    "Resolution",
+    "chart_defaults",
+    "known_keys",
+    "merge_rules",
+    "resolve",
+    "resolve_from",
+    "set_layer",
+]
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """A profile's compiled components and its merged values.
+
+    Attributes:
+        profile: the profile name.
+        charts: chart name -> compiled components, in install order.
+        values: the merged values of all charts, with provenance.
+        required: values to set at install (dotted key -> example).
+    """
+
+    profile: str
+    charts: Mapping[str, tuple[Component, ...]]
+    values: ResolvedValues
+    required: Mapping[str, str]
+
+
+Compiled = tuple[tuple[str, tuple[str, ...]], ...]
+"""Charts and component names: a cache key for the catalog's own components."""
+
+
+def _catalog_key(charts: Mapping[str, tuple[Component, ...]]) -> Compiled | None:
+    """A cache key if every component is the catalog's own object, else None."""
+    key = []
+    for name, components in charts.items():
+        chart = all_charts().get(name)
+        own = {c.name: c for c in chart.components} if chart else {}
+        if any(own.get(c.name) is not c for c in components):
+            return None
+        key.append((name, tuple(c.name for c in components)))
+    return tuple(key)
+
+
+def _components(key: Compiled) -> dict[str, tuple[Component, ...]]:
+    charts = {}
+    for name, names in key:
+        chart = all_charts()[name]
+        by_name = {c.name: c for c in chart.components}
+        charts[name] = tuple(by_name[n] for n in names)
+    return charts
+
+
+def _merged_defaults(charts: Mapping[str, tuple[Component, ...]]) -> dict[str, Any]:
+    trees = [all_charts()[name].defaults(components) for name, components in charts.items()]
+    return dict(merge_layers([Layer("chart", tree) for tree in trees]).values)
+
+
+@cache
+def _cached_defaults(key: Compiled) -> dict[str, Any]:
+    return _merged_defaults(_components(key))
+
+
+def chart_defaults(charts: Mapping[str, tuple[Component, ...]]) -> dict[str, Any]:
+    """The default values of the compiled components of every chart, as one tree (a copy)."""
+    key = _catalog_key(charts)
+    if key is None:
+        return _merged_defaults(charts)
+    return copy.deepcopy(_cached_defaults(key))
+
+
+def _merge_rules(charts: Mapping[str, tuple[Component, ...]]) -> MergeRules:
+    rules: list[MergeRule] = []
+    for name, components in charts.items():
+        rules += all_charts()[name].merge_rules(components).rules
+    return MergeRules(tuple(rules))
+
+
+@cache
+def _cached_rules(key: Compiled) -> MergeRules:
+    return _merge_rules(_components(key))
+
+
+def merge_rules(charts: Mapping[str, tuple[Component, ...]]) -> MergeRules:
+    """The keyed-list merge rules declared by the charts and their compiled components."""
+    key = _catalog_key(charts)
+    return _merge_rules(charts) if key is None else _cached_rules(key)
+
+
+def _check_known(resolved: ResolvedValues, known: set[str], profile: str) -> None:
+    for key in resolved.values:
+        if key not in known:
+            origin = resolved.origin((key,))
+            where = f" (set by {origin.layer.name})" if origin else ""
+            raise ValuesError(
+                f"value {key!r}{where}",
+                f"no component of profile {profile!r} reads it (known: {', '.join(sorted(known))})",
+            )
+
+
+def known_keys(charts: Mapping[str, tuple[Component, ...]]) -> set[str]:
+    """The top-level keys the compiled charts read: ``global`` and their values."""
+    known = {"global"}
+    for name, components in charts.items():
+        known |= set(all_charts()[name].values)
+        known |= {c.name for c in components if c.defaults is not None}
+    return known
+
+
+def _set_path(path: Sequence[str | int]) -> KeyPath:
+    """The path a ``--set`` assignment records: up to its first list index (lists are whole)."""
+    keys: list[str] = []
+    for part in path:
+        if not isinstance(part, str):
+            break
+        keys.append(part)
+    return tuple(keys)
+
+
+def set_layer(sets: Sequence[SetArg], base: Mapping[str, Any]) -> Layer:
+    """The ``--set`` layer over ``base``: it records only the paths the arguments set.
+
+    Raises:
+        ValuesError: a malformed argument, or one that descends into a value of another kind.
+    """
+    overlay = apply_sets(sets, base)
+    paths = tuple(_set_path(path) for arg in sets for path, _ in parse_set(arg))
+    return Layer("--set", overlay, "command line", paths=paths, keyed=False)
+
+
+def resolve_from(
+    base: Resolution, *, sets: Sequence[SetArg] = (), extra_layers: Sequence[Layer] = ()
+) -> Resolution:
+    """Continue a resolution with more layers, then ``--set``; ``base`` is not modified.
+
+    Raises:
+        ValuesError: a malformed ``--set``, a malformed keyed list, or a key that no
+            compiled component reads.
+    """
+    resolved = base.values
+    if extra_layers:
+        resolved = merge_layers(extra_layers, base=resolved)
+    if sets:
+        resolved = merge_layers([set_layer(sets, resolved.values)], base=resolved)
+    if resolved is not base.values:
+        _check_known(resolved, known_keys(base.charts), base.profile)
+    return replace(base, values=resolved)
+
+
+def resolve(
+    profiles: ProfileSet,
+    name: str,
+    *,
+    sets: Sequence[SetArg] = (),
+    extra_layers: Sequence[Layer] = (),
+) -> Resolution:
+    """Resolve a profile's components and values.
+
+    Raises:
+        ProfileError: unknown profile, component or chart; an extends cycle.
+        ValuesError: a malformed ``--set`` or a key that no compiled component reads.
+    """
+    chain = profiles.chain(name)
+    charts = {
+        chart: chart_components(chart, components, profile=name)
+        for chart in all_charts()
+        if (components := profiles.charts(name).get(chart)) is not None
+    }
+    defaults = chart_defaults(charts)
+    layers = [Layer("chart defaults", defaults, "meshcharts catalog")]
+    layers += [Layer(f"profile {p.name}", p.values, p.source) for p in chain]
+    resolved = merge_layers(layers, rules=merge_rules(charts))
+    _check_known(resolved, known_keys(charts), name)
+    base = Resolution(name, charts, resolved, profiles.required(name))
+    return resolve_from(base, sets=sets, extra_layers=extra_layers)

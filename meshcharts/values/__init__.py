@@ -1,0 +1,1 @@
+"""The merge engine: layers, origins, keyed merge rules, Helm's coalesce, explanations."""
