@@ -49,7 +49,8 @@ from meshcharts.release.package import package_chart
 from meshcharts.release.versioning import chart_version
 from meshcharts.resolution.environments import resolve_environment
 from meshcharts.resolution.resolve import Resolution, resolve
-from meshcharts.values.merge import Assignment, Layer, ResolvedValues, merge_layers
+from meshcharts.values.merge import merge_layers
+from meshcharts.values.origins import Assignment, Layer, ResolvedValues
 
 __all__ = [
     "assemble_chart",

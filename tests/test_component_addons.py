@@ -31,7 +31,7 @@ from meshcharts.catalog.crds import CRDS
 from meshcharts.catalog.pilot import PILOT
 from meshcharts.catalog.security import SECURITY
 from meshcharts.catalog.sidecar_injector import SIDECAR_INJECTOR
-from meshcharts.values.merge import leaf_paths
+from meshcharts.values.keypaths import leaf_paths
 
 NS = "istio-system"
 

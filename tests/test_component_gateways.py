@@ -17,7 +17,7 @@ from tools import HELM3, HELM4, MESH_CUSTOM_GROUPS, helm_binaries, run_helm, val
 from meshcharts import ChartTree
 from meshcharts.catalog.crds import CRDS
 from meshcharts.catalog.gateways import GATEWAYS
-from meshcharts.values.merge import leaf_paths
+from meshcharts.values.keypaths import leaf_paths
 
 Doc = dict[str, Any]
 NS = "istio-system"

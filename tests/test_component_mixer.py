@@ -29,7 +29,7 @@ from tools import (
 
 from meshcharts.catalog.crds import CRDS
 from meshcharts.catalog.mixer import MIXER, RESERVED_NAMES
-from meshcharts.values.merge import leaf_paths
+from meshcharts.values.keypaths import leaf_paths
 
 NS = "istio-system"
 Ident = tuple[str, str]

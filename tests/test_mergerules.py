@@ -19,7 +19,8 @@ from meshcharts.catalog.charts import all_charts
 from meshcharts.errors import ValuesError
 from meshcharts.inputs.setvalues import SetArg
 from meshcharts.values.explain import format_explain
-from meshcharts.values.merge import DELETED, Layer, merge_layers, split_key
+from meshcharts.values.keypaths import split_key
+from meshcharts.values.merge import merge_layers
 from meshcharts.values.mergerules import (
     NO_RULES,
     MergeRules,
@@ -27,6 +28,7 @@ from meshcharts.values.mergerules import (
     item_segment,
     parse_item_segment,
 )
+from meshcharts.values.origins import DELETED, Layer
 
 PROPERTY = settings(database=None, deadline=None, max_examples=150)
 

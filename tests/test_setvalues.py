@@ -27,7 +27,8 @@ from tools import HELM3, HELM4
 
 from meshcharts.errors import ValuesError
 from meshcharts.inputs.setvalues import SetArg, apply_sets, parse_set, typed_value
-from meshcharts.values.merge import Layer, merge_layers
+from meshcharts.values.merge import merge_layers
+from meshcharts.values.origins import Layer
 
 SET = "--set"
 STR = "--set-string"

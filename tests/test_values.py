@@ -26,16 +26,9 @@ from hypothesis import strategies as st
 from oracles import HelmOracle, Probe, as_json_text, param_arg, typed
 
 from meshcharts.errors import ValuesError
-from meshcharts.values.merge import (
-    DELETED,
-    Assignment,
-    Layer,
-    ResolvedValues,
-    get_path,
-    leaf_paths,
-    merge_layers,
-    split_key,
-)
+from meshcharts.values.keypaths import get_path, leaf_paths, split_key
+from meshcharts.values.merge import merge_layers
+from meshcharts.values.origins import DELETED, Assignment, Layer, ResolvedValues
 
 # Properties run without an example database (nothing is written into the checkout) and
 # without a deadline (the machine may be busy running Helm).

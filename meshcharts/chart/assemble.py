@@ -17,7 +17,7 @@ from meshcharts.chart.readme import chart_readme
 from meshcharts.chart.schema import infer_schema, schema_json
 from meshcharts.chart.templating import is_j2, render_j2, strip_j2, template_files
 from meshcharts.chart.valuesfile import validate_values
-from meshcharts.values.merge import ResolvedValues
+from meshcharts.values.origins import ResolvedValues
 
 __all__ = ["ChartTree", "assemble_chart", "chart_values"]
 

@@ -10,7 +10,7 @@ from meshcharts.chart.assemble import ChartTree, assemble_chart
 from meshcharts.inputs.profiles import ProfileSet
 from meshcharts.inputs.setvalues import SetArg
 from meshcharts.resolution.resolve import Resolution, resolve
-from meshcharts.values.merge import Layer
+from meshcharts.values.origins import Layer
 
 __all__ = [
     "CANARY",

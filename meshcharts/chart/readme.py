@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from meshcharts.catalog.component import ChartDef, Component
-from meshcharts.values.merge import KeyPath, leaf_paths
+from meshcharts.values.keypaths import KeyPath, leaf_paths
 
 __all__ = ["chart_readme"]
 

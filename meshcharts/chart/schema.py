@@ -18,7 +18,7 @@ from typing import Any, Final
 import jsonschema
 
 from meshcharts.catalog.component import JsonSchema
-from meshcharts.values.merge import KeyPath
+from meshcharts.values.keypaths import KeyPath
 
 __all__ = ["infer_schema", "schema_json", "schema_message", "spell"]
 

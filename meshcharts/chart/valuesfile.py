@@ -33,8 +33,9 @@ from meshcharts.chart.schema import infer_schema, schema_message
 from meshcharts.errors import MeshchartsError, UserError, ValuesError
 from meshcharts.resolution.resolve import Resolution
 from meshcharts.values.coalesce import helm_coalesce
-from meshcharts.values.merge import DELETED, Assignment, KeyPath, ResolvedValues, child
+from meshcharts.values.keypaths import KeyPath, child
 from meshcharts.values.mergerules import dotted, parse_item_segment
+from meshcharts.values.origins import DELETED, Assignment, ResolvedValues
 
 __all__ = [
     "ValuesFile",

@@ -42,7 +42,8 @@ from meshcharts.errors import UserError
 from meshcharts.inputs.profiles import ProfileSet
 from meshcharts.inputs.yamlsource import load_yaml
 from meshcharts.resolution.resolve import Resolution, resolve
-from meshcharts.values.merge import KeyPath, ResolvedValues
+from meshcharts.values.keypaths import KeyPath
+from meshcharts.values.origins import ResolvedValues
 
 __all__ = [
     "ABSENT",

@@ -37,8 +37,10 @@ from typing import Any
 from meshcharts.base.names import check_dns_label
 from meshcharts.errors import InvalidNameError, UserError, ValuesError
 from meshcharts.inputs.yamlsource import SourceDoc, YamlSourceError, load_yaml_file
-from meshcharts.values.merge import KeyPath, Layer, merge_layers
+from meshcharts.values.keypaths import KeyPath
+from meshcharts.values.merge import merge_layers
 from meshcharts.values.mergerules import MergeRules
+from meshcharts.values.origins import Layer
 
 __all__ = [
     "EnvError",

@@ -19,8 +19,10 @@ from meshcharts.catalog.component import Component
 from meshcharts.errors import ValuesError
 from meshcharts.inputs.profiles import ProfileSet
 from meshcharts.inputs.setvalues import SetArg, apply_sets, parse_set
-from meshcharts.values.merge import KeyPath, Layer, ResolvedValues, merge_layers
+from meshcharts.values.keypaths import KeyPath
+from meshcharts.values.merge import merge_layers
 from meshcharts.values.mergerules import MergeRule, MergeRules
+from meshcharts.values.origins import Layer, ResolvedValues
 
 __all__ = [
     "Resolution",

@@ -11,8 +11,9 @@ import json
 from collections.abc import Collection, Sequence
 from typing import Any
 
-from meshcharts.values.merge import DELETED, Assignment, KeyPath, ResolvedValues
+from meshcharts.values.keypaths import KeyPath
 from meshcharts.values.mergerules import PATCH, dotted, parse_item_segment
+from meshcharts.values.origins import DELETED, Assignment, ResolvedValues
 
 __all__ = ["explain_json", "format_explain", "format_provenance", "provenance_json"]
 

@@ -1,11 +1,16 @@
-"""Values layering with Helm's rules, declared keyed-list merges, and the provenance of every leaf.
+"""The merge engine: values layered with Helm's rules and declared keyed-list merges.
 
 Layers merge in order, each over the result of the previous ones: maps merge key by
 key, lists and scalars replace, and a null deletes the key (a null with nothing to delete
 is dropped, so no null is ever left in the result, chart defaults included). Merging works
-on deep copies (deepmerge with map and list strategies of our own), so no input layer is
-ever modified. Alongside the merge, every leaf each layer sets is recorded, so that any key
+on deep copies, so no input layer is ever modified. Alongside the merge, every leaf each
+layer sets is recorded (:class:`~meshcharts.values.origins.Assignment`), so that any key
 can be explained as the chain of layers that set it, from the chart defaults to ``--set``.
+
+deepmerge does the merging: one ``Merger`` per rule set, with strategies of our own
+registered for maps, lists, scalars and changes of type (:class:`_Strategies`). Its
+built-in strategies cannot express Helm's null-deletes, keyed lists with ``$patch`` or a
+list rule that depends on the path, so those strategies are ours.
 
 A list whose path carries a declared merge rule (:mod:`meshcharts.values.mergerules`, e.g. the
 ``ports`` of a gateway, keyed by ``name``) merges item by item instead of replacing: items
@@ -21,17 +26,20 @@ defaults that an earlier layer deleted or replaced by a scalar.
 from __future__ import annotations
 
 import copy
-import re
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from functools import cache, cached_property
-from types import MappingProxyType
+from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from deepmerge import Merger
 
 from meshcharts.base.kinds import kind_of
 from meshcharts.errors import ValuesError
+from meshcharts.values.keypaths import (
+    KeyPath,
+    get_path,
+    is_item_key,
+)
 from meshcharts.values.mergerules import (
     NO_RULES,
     PATCH,
@@ -39,149 +47,10 @@ from meshcharts.values.mergerules import (
     MergeRules,
     dotted,
     item_segment,
-    parse_item_segment,
 )
+from meshcharts.values.origins import DELETED, Assignment, Layer, ResolvedValues
 
-__all__ = [
-    "DELETED",
-    "Assignment",
-    "KeyPath",
-    "Layer",
-    "ResolvedValues",
-    "child",
-    "get_path",
-    "leaf_paths",
-    "merge_layers",
-    "split_key",
-]
-
-KeyPath = tuple[str, ...]
-
-
-class _Deleted:
-    """Marks an assignment that deleted a key (a null in a layer)."""
-
-    def __repr__(self) -> str:
-        return "<deleted>"
-
-
-DELETED: Any = _Deleted()
-
-
-@dataclass(frozen=True)
-class Layer:
-    """One source of values.
-
-    Attributes:
-        name: how the layer is shown, e.g. ``chart defaults``, ``profile demo``, ``--set``.
-        values: the overlay tree this layer contributes.
-        source: the file it came from, if any.
-        lines: key path -> line in ``source``, where known. Paths follow the file's
-            structure: a list item is named by its index (``("ports", "2", "port")``).
-        paths: the paths this layer sets, when that is not every leaf of ``values`` (the
-            ``--set`` layer carries whole copies of the top-level keys it changes).
-        keyed: whether declared keyed merges apply to this layer's lists. ``--set`` is
-            not keyed: it indexes lists against the values so far, and its lists replace.
-    """
-
-    name: str
-    values: Mapping[str, Any]
-    source: str = ""
-    lines: Mapping[KeyPath, int] = field(default_factory=lambda: MappingProxyType({}))
-    paths: tuple[KeyPath, ...] | None = None
-    keyed: bool = True
-
-    def line(self, path: KeyPath) -> int | None:
-        """The line in ``source`` of the value at ``path`` (item segments allowed)."""
-        line = self.lines.get(path)
-        if line is not None or not self.lines:
-            return line
-        index_path = _index_path(self.values, path)
-        return self.lines.get(index_path) if index_path else None
-
-    @property
-    def title(self) -> str:
-        """``name (source)`` or just ``name``, for messages."""
-        return f"{self.name} ({self.source})" if self.source else self.name
-
-
-def _find_item(node: Any, segment: str) -> int | None:
-    """The index of the item named by ``segment`` (``[key=value]``) in the list ``node``."""
-    item = parse_item_segment(segment)
-    if item is None or not isinstance(node, list):
-        return None
-    key = item[0]
-    for index, candidate in enumerate(node):
-        if (
-            isinstance(candidate, Mapping)
-            and _is_key(candidate.get(key))
-            and item_segment(key, candidate[key]) == segment
-        ):
-            return index
-    return None
-
-
-def child(node: Any, segment: str) -> Any:
-    """The value below ``node`` at one path segment, or None if there is none.
-
-    A segment is a map key, a list index, or an item segment ``[key=value]``.
-    """
-    if isinstance(node, Mapping):
-        return node.get(segment)
-    if isinstance(node, list):
-        if segment.isascii() and segment.isdigit():
-            return node[int(segment)] if int(segment) < len(node) else None
-        index = _find_item(node, segment)
-        return None if index is None else node[index]
-    return None
-
-
-def _index_path(values: Any, path: KeyPath) -> KeyPath | None:
-    """``path`` with each item segment replaced by the item's index in ``values``."""
-    node = values
-    out: list[str] = []
-    for segment in path:
-        if isinstance(node, Mapping) and segment in node:
-            node = node[segment]
-            out.append(segment)
-            continue
-        index = _find_item(node, segment)
-        if index is None:
-            return None
-        node = node[index]
-        out.append(str(index))
-    return tuple(out)
-
-
-@dataclass(frozen=True)
-class Assignment:
-    """A layer setting (or, with ``DELETED``, removing) the value at a key path.
-
-    ``merged`` marks a value merged into what was there rather than replacing it (an empty
-    map, an empty keyed list): it is the assignment of its own path only, not of the
-    values below it.
-    """
-
-    layer: Layer
-    path: KeyPath
-    value: Any
-    merged: bool = False
-
-    @property
-    def line(self) -> int | None:
-        """The line of the assignment in its layer's file, if known."""
-        return self.layer.line(self.path)
-
-    @property
-    def where(self) -> str:
-        """``file:line`` (or just the file, or nothing) for messages."""
-        line = self.line
-        if self.layer.source and line:
-            return f"{self.layer.source}:{line}"
-        return self.layer.source
-
-
-# --- merging ---------------------------------------------------------------------------------
+__all__ = ["merge_layers"]
 
 
 class _ItemError(Exception):
@@ -192,10 +61,6 @@ class _ItemError(Exception):
         self.path = path
         self.shown = shown
         self.problem = problem
-
-
-def _is_key(value: Any) -> bool:
-    return isinstance(value, str | int) and not isinstance(value, bool)
 
 
 @dataclass(frozen=True)
@@ -230,7 +95,7 @@ def _keyed_items(
                 f"item's {rule.key}, or an item {{{PATCH}: replace}} alone)",
             )
         key = item.get(rule.key)
-        if not _is_key(key):
+        if not is_item_key(key):
             raise _ItemError(where, shown, f"has no {rule.key} (a string or an integer): {how}")
         segment = item_segment(rule.key, key)
         if segment in seen:
@@ -290,7 +155,7 @@ class _Strategies:
         result = [] if replace else base
         positions: dict[str, int] = {}
         for index, current in enumerate(result):
-            if isinstance(current, dict) and _is_key(current.get(rule.key)):
+            if isinstance(current, dict) and is_item_key(current.get(rule.key)):
                 positions.setdefault(item_segment(rule.key, current[rule.key]), index)
         deleted: set[int] = set()
         for item in items:
@@ -317,9 +182,6 @@ def _merger(rules: MergeRules, keyed: bool) -> Merger:
         [strategies.replace],
         [strategies.replace],
     )
-
-
-# --- provenance ------------------------------------------------------------------------------
 
 
 def _walk(
@@ -404,236 +266,6 @@ def _assignments(layer: Layer, rules: MergeRules) -> list[Assignment]:
         raise ValuesError(subject, f"{error.shown}: {error.problem}") from None
 
 
-# --- paths -----------------------------------------------------------------------------------
-
-_SEGMENT = re.compile(r"([^\[\]]*)((?:\[[^=\[\]]+=[^\]]*\])*)")
-_ITEMS = re.compile(r"\[[^=\[\]]+=[^\]]*\]")
-
-
-def _dot_parts(key: str) -> list[str]:
-    """Split on the dots outside ``[...]``."""
-    parts, current, depth = [], "", 0
-    for char in key:
-        if char == "[":
-            depth += 1
-        elif char == "]" and depth:
-            depth -= 1
-        if char == "." and not depth:
-            parts.append(current)
-            current = ""
-        else:
-            current += char
-    parts.append(current)
-    return parts
-
-
-def split_key(key: str) -> KeyPath:
-    """Split a dotted key (``pilot.resources.limits``) into a key path.
-
-    An item of a keyed list is named by its key in brackets after the list:
-    ``gateways.istio-ingressgateway.ports[name=http2].port``.
-
-    Raises:
-        ValuesError: the key is empty or has an empty part (``a..b``, ``.a``).
-    """
-    if "[" not in key:
-        parts = tuple(key.split("."))
-        if not all(parts):
-            raise ValuesError(key or "''", "not a dotted key path")
-        return parts
-    out: list[str] = []
-    for part in _dot_parts(key):
-        match = _SEGMENT.fullmatch(part)
-        if match is None or not match.group(2):
-            if not part:
-                raise ValuesError(key, "not a dotted key path")
-            out.append(part)
-            continue
-        head, items = match.groups()
-        if not head and not out:
-            raise ValuesError(key, "not a dotted key path")
-        if head:
-            out.append(head)
-        out.extend(_ITEMS.findall(items))
-    return tuple(out)
-
-
-def get_path(values: Mapping[str, Any], path: KeyPath) -> Any:
-    """Return the value at ``path``; raise KeyError if it is absent.
-
-    A segment ``[key=value]`` names the item of a list whose ``key`` is ``value``.
-    """
-    node: Any = values
-    for part in path:
-        if isinstance(node, Mapping) and part in node:
-            node = node[part]
-            continue
-        index = _find_item(node, part)
-        if index is None:
-            raise KeyError(".".join(path))
-        node = node[index]
-    return node
-
-
-def _covers(assignment: Assignment, path: KeyPath) -> bool:
-    """Whether ``assignment`` set ``path`` itself or a parent of it.
-
-    An empty map (or empty keyed list) counts for its own path only: merged into a map it
-    changes nothing below.
-    """
-    if assignment.path == path:
-        return True
-    if assignment.merged or _is_empty_map(assignment):
-        return False
-    return assignment.path == path[: len(assignment.path)]
-
-
-def _is_empty_map(assignment: Assignment) -> bool:
-    return isinstance(assignment.value, Mapping) and not assignment.value
-
-
-def _leaves(values: Any, prefix: KeyPath = ()) -> Iterator[KeyPath]:
-    if isinstance(values, Mapping) and values:
-        for key, value in values.items():
-            yield from _leaves(value, (*prefix, key))
-    elif prefix:
-        yield prefix
-
-
-@dataclass(frozen=True)
-class ResolvedValues:
-    """The merged values of a stack of layers, with the provenance of every leaf.
-
-    Attributes:
-        values: the merged values.
-        layers: the layers, lowest precedence first.
-        assignments: every leaf each layer set, in layer order.
-        rules: the declared keyed-list merge rules the layers were merged with.
-    """
-
-    values: Mapping[str, Any]
-    layers: tuple[Layer, ...]
-    assignments: tuple[Assignment, ...]
-    rules: MergeRules = NO_RULES
-
-    def explain(self, key: str) -> list[tuple[KeyPath, list[Assignment]]]:
-        """The chain of assignments behind ``key`` and every leaf below it.
-
-        Each entry is a leaf path and the assignments that touched it, oldest first;
-        the last one is the winner. An assignment to a parent path (a whole list or map
-        replaced, or deleted) is part of the chain of every leaf below it.
-
-        Raises:
-            ValuesError: no layer ever set ``key`` or anything below it.
-        """
-        path = split_key(key)
-        leaves = sorted(
-            {a.path for a in self.assignments if a.path[: len(path)] == path}
-            | ({path} if any(_covers(a, path) for a in self.assignments) else set())
-        )
-        if not leaves:
-            raise ValuesError(key, "no layer sets this key")
-        return [(leaf, self._chain(leaf)) for leaf in leaves]
-
-    def _chain(self, leaf: KeyPath) -> list[Assignment]:
-        return [a for a in self.assignments if _covers(a, leaf)]
-
-    def provenance(self) -> Mapping[KeyPath, list[Assignment]]:
-        """Every path any layer set, sorted, with its chain (winner last): ``explain`` of all.
-
-        Computed once per resolution; read it, do not change it.
-        """
-        return self._provenance
-
-    @cached_property
-    def _provenance(self) -> dict[KeyPath, list[Assignment]]:
-        by_path: dict[KeyPath, list[int]] = {}
-        for index, assignment in enumerate(self.assignments):
-            by_path.setdefault(assignment.path, []).append(index)
-        result: dict[KeyPath, list[Assignment]] = {}
-        for leaf in sorted(by_path):
-            indexes: list[int] = []
-            for depth in range(1, len(leaf) + 1):
-                for index in by_path.get(leaf[:depth], ()):
-                    if depth == len(leaf) or not self.assignments[index].merged:
-                        indexes.append(index)
-            result[leaf] = [self.assignments[i] for i in sorted(indexes)]
-        return result
-
-    def canonical(self, path: KeyPath) -> KeyPath | None:
-        """``path`` with list indexes of keyed lists turned into item segments.
-
-        Returns:
-            The path, or None if it names no value.
-        """
-        node: Any = self.values
-        out: list[str] = []
-        for segment in path:
-            if isinstance(node, Mapping):
-                if segment not in node:
-                    return None
-                node = node[segment]
-                out.append(segment)
-                continue
-            if not isinstance(node, list):
-                return None
-            found = _find_item(node, segment)
-            if found is not None:
-                node = node[found]
-                out.append(segment)
-                continue
-            if not (segment.isascii() and segment.isdigit() and int(segment) < len(node)):
-                return None
-            node = node[int(segment)]
-            rule = self.rules.rule_for(tuple(out))
-            if rule is not None and isinstance(node, Mapping) and _is_key(node.get(rule.key)):
-                out.append(item_segment(rule.key, node[rule.key]))
-            else:
-                out.append(segment)
-        return tuple(out)
-
-    def origin(self, path: KeyPath) -> Assignment | None:
-        """The latest assignment behind the value at ``path``: to it, above it or below it.
-
-        Returns:
-            The assignment, or None if ``path`` names no value (it was never set, or it was
-            deleted or replaced since: :meth:`explain` tells that story). A list item is
-            named by its index (``("ports", "0")``), as schema errors name it, or in a keyed
-            list by its key (``("ports", "[name=http2]")``); an item of a list that
-            replaces is answered for the whole list.
-        """
-        if not path:
-            return None
-        canonical = self.canonical(path)
-        if canonical is None:
-            return None
-        related = [
-            a
-            for a in self.assignments
-            if _covers(a, canonical) or canonical == a.path[: len(canonical)]
-        ]
-        return related[-1] if related else None
-
-    def list_rules(self, leaf: KeyPath) -> list[tuple[KeyPath, str]]:
-        """The lists on the way to ``leaf`` (or at it) and how each merges, for ``--explain``."""
-        found: list[tuple[KeyPath, str]] = []
-        for depth in range(1, len(leaf) + 1):
-            prefix = leaf[:depth]
-            below = leaf[depth] if depth < len(leaf) else None
-            keyed_item = below is not None and parse_item_segment(below) is not None
-            try:
-                here = get_path(self.values, prefix)
-            except KeyError:
-                here = None
-            if (
-                keyed_item
-                or isinstance(here, list)
-                or (below is None and self.rules.rule_for(prefix) is not None)
-            ):
-                found.append((prefix, self.rules.describe(prefix)))
-        return found
-
-
 def merge_layers(
     layers: Sequence[Layer],
     *,
@@ -667,8 +299,3 @@ def merge_layers(
         assignments.extend(recorded)
     previous = base.layers if base is not None else ()
     return ResolvedValues(merged, (*previous, *layers), tuple(assignments), rules)
-
-
-def leaf_paths(values: Mapping[str, Any]) -> list[KeyPath]:
-    """Every leaf path of a values tree (lists and empty maps are leaves)."""
-    return list(_leaves(values))
