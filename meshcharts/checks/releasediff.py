@@ -64,10 +64,10 @@ from meshcharts.checks.diff import (
 )
 from meshcharts.checks.render import RenderError, render_objects
 from meshcharts.errors import UserError
+from meshcharts.inputs.buildrecord import inside, read_build_record
 from meshcharts.inputs.environments import Environment
 from meshcharts.inputs.profiles import ProfileSet
 from meshcharts.inputs.yamlsource import load_yaml
-from meshcharts.release.buildrecord import inside, read_build_record
 from meshcharts.resolution.environments import profile_resolution, resolve_environment
 
 __all__ = [

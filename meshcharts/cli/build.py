@@ -20,16 +20,16 @@ from meshcharts.cli.common import (
     SourceCommitOpt,
     TextOrJson,
     VersionOpt,
-    _alias,
-    _build_dir,
-    _environment,
-    _json,
-    _profiles,
-    _sets,
-    _user_errors,
-    _version,
     app,
+    chosen_build_dir,
+    chosen_environment,
+    chosen_version,
+    hidden_alias,
     plural,
+    print_json,
+    profile_set,
+    set_args,
+    user_errors,
 )
 from meshcharts.release.build import BreakingChangesError, BuildResult, run_build, run_render
 
@@ -65,14 +65,14 @@ def _print_build(result: BuildResult) -> None:
 
 
 @app.command()
-@_user_errors
+@user_errors
 def build(
     profile: ProfileOpt = None,
     version: VersionOpt = None,
     set_: SetOpt = None,
     set_string: SetStringOpt = None,
     build_dir: BuildDirOpt = Path("charts_out"),
-    out: Annotated[Path | None, _alias("--out")] = None,
+    out: Annotated[Path | None, hidden_alias("--out")] = None,
     profiles: ProfilesDirOpt = None,
     allow: Annotated[
         list[str] | None,
@@ -141,11 +141,11 @@ def build(
     """
     try:
         result = run_build(
-            _profiles(profiles),
-            out=_build_dir(build_dir, out, "--out"),
-            version=_version(version),
+            profile_set(profiles),
+            out=chosen_build_dir(build_dir, out, "--out"),
+            version=chosen_version(version),
             names=profile or [],
-            sets=_sets(set_, set_string),
+            sets=set_args(set_, set_string),
             allow=frozenset(allow or []),
             revisions=revision or [],
             env_files=env or [],
@@ -161,13 +161,13 @@ def build(
             _print_comparisons(exc)
         raise
     if output is TextOrJson.json:
-        _json(result.to_json())
+        print_json(result.to_json())
     else:
         _print_build(result)
 
 
 @app.command()
-@_user_errors
+@user_errors
 def render(
     out: Annotated[
         Path,
@@ -186,15 +186,15 @@ def render(
     source_commit: SourceCommitOpt = None,
 ) -> None:
     """Write a profile's unpacked charts to OUT/<chart>/ (revisions: OUT/istio@<revision>/)."""
-    available = _profiles(profiles)
-    environment, name = _environment(env, profile)
+    available = profile_set(profiles)
+    environment, name = chosen_environment(env, profile)
     written = run_render(
         available,
         name,
         out=out,
-        version=_version(version),
+        version=chosen_version(version),
         environment=environment,
-        sets=_sets(set_, set_string),
+        sets=set_args(set_, set_string),
         source_commit=source_commit,
     )
     typer.echo(f"wrote {', '.join(written)} to {out}")

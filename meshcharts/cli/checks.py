@@ -21,17 +21,17 @@ from meshcharts.cli.common import (
     SetStringOpt,
     TextOrJson,
     VersionOpt,
-    _alias,
-    _build_dir,
-    _environment,
-    _json,
-    _profiles,
-    _resolve,
-    _sets,
-    _user_errors,
-    _version,
     app,
+    chosen_build_dir,
+    chosen_environment,
+    chosen_version,
+    hidden_alias,
     plural,
+    print_json,
+    profile_set,
+    resolve_choice,
+    set_args,
+    user_errors,
 )
 from meshcharts.errors import UserError
 from meshcharts.inputs.environments import load_environment
@@ -48,7 +48,7 @@ class PlanFormat(StrEnum):
 
 
 @app.command("check-coexist")
-@_user_errors
+@user_errors
 def check_coexist(
     profile: OneProfileOpt,
     revision: Annotated[
@@ -62,14 +62,14 @@ def check_coexist(
 ) -> None:
     """Check that a revision's control plane can run beside the stable one (exit 2 if not)."""
     report = check_revision(
-        _profiles(profiles),
+        profile_set(profiles),
         profile,
         revision,
-        version=_version(version),
-        sets=_sets(set_, set_string),
+        version=chosen_version(version),
+        sets=set_args(set_, set_string),
     )
     if output is TextOrJson.json:
-        _json(report.to_json())
+        print_json(report.to_json())
     else:
         for collision in report.collisions:
             typer.echo(f"{collision.kind}: {collision.detail}", err=True)
@@ -84,7 +84,7 @@ def check_coexist(
 
 
 @app.command("lint")
-@_user_errors
+@user_errors
 def lint_command(
     profile: ProfileOrEnvOpt = None,
     env: EnvFileOpt = None,
@@ -94,14 +94,14 @@ def lint_command(
     output: FormatOpt = TextOrJson.text,
 ) -> None:
     """Check a profile (or an environment) for the mistakes of early Istio rollouts (exit 1)."""
-    available = _profiles(profiles)
-    environment, name = _environment(env, profile)
-    resolution = _resolve(available, environment, name, _sets(set_, set_string))
+    available = profile_set(profiles)
+    environment, name = chosen_environment(env, profile)
+    resolution = resolve_choice(available, environment, name, set_args(set_, set_string))
     findings = lint(resolution)
     subject = f"environment {environment.name}" if environment else f"profile {name}"
     errors = lint_errors(findings)
     if output is TextOrJson.json:
-        _json(
+        print_json(
             {
                 "subject": subject,
                 "findings": [finding.to_json() for finding in findings],
@@ -118,7 +118,7 @@ def lint_command(
 
 
 @app.command()
-@_user_errors
+@user_errors
 def plan(
     from_version: Annotated[
         str, typer.Option("--from", metavar="SEMVER", help="The installed chart version.")
@@ -133,7 +133,7 @@ def plan(
         PlanFormat, typer.Option("--format", metavar="FORMAT", help="markdown, text or json.")
     ] = PlanFormat.markdown,
     build_dir: BuildDirOpt = Path("charts_out"),
-    charts_dir: Annotated[Path | None, _alias("--charts")] = None,
+    charts_dir: Annotated[Path | None, hidden_alias("--charts")] = None,
     previous: Annotated[
         Path | None,
         typer.Option(
@@ -160,9 +160,9 @@ def plan(
         upgrade_plan,
     )
 
-    environment, name = _environment(env, profile)
-    _profiles(profiles).get(name)
-    charts = str(_build_dir(build_dir, charts_dir, "--charts"))
+    environment, name = chosen_environment(env, profile)
+    profile_set(profiles).get(name)
+    charts = str(chosen_build_dir(build_dir, charts_dir, "--charts"))
     steps = upgrade_plan(
         name,
         from_version=from_version,
@@ -178,7 +178,7 @@ def plan(
 
 
 @app.command("diff")
-@_user_errors
+@user_errors
 def diff_command(
     old: Annotated[
         Path | None,
@@ -214,11 +214,11 @@ def diff_command(
     from meshcharts.checks.diff import diff_json, diff_sides, format_diff
 
     report = diff_sides(
-        _profiles(profiles),
+        profile_set(profiles),
         packages=[path for path in (old, new) if path is not None],
         env_files=env or [],
         names=profile or [],
-        version=_version(version),
+        version=chosen_version(version),
     )
     typer.echo(diff_json(report) if output is TextOrJson.json else format_diff(report), nl=False)
     if not report.equal:
@@ -226,7 +226,7 @@ def diff_command(
 
 
 @app.command("release-diff")
-@_user_errors
+@user_errors
 def release_diff_command(
     old: Annotated[
         Path,
@@ -261,7 +261,7 @@ def release_diff_command(
     overlays = None
     if env is not None:
         environment = load_environment(env)
-        available = _profiles(profiles)
+        available = profile_set(profiles)
         check_profile(available, environment)
         charts = list(dict.fromkeys([load_package(old).name, load_package(new).name]))
         overlays = environment_overlays(available, environment, charts)

@@ -111,12 +111,12 @@ BuildDirOpt = Annotated[
 ]
 
 
-def _alias(name: str) -> Any:
+def hidden_alias(name: str) -> Any:
     """A hidden option that keeps an earlier name of ``--build-dir`` working in scripts."""
     return typer.Option(name, metavar="DIR", hidden=True, help="Old name of --build-dir.")
 
 
-def _build_dir(build_dir: Path, old: Path | None, old_name: str) -> Path:
+def chosen_build_dir(build_dir: Path, old: Path | None, old_name: str) -> Path:
     """``--build-dir``, or the folder given under its old name (not both, if they differ)."""
     if old is None:
         return build_dir
@@ -149,13 +149,15 @@ def colour(stream: IO[str]) -> bool:
     )
 
 
-def _error(message: str) -> None:
+def print_error(message: str) -> None:
+    """Print ``error: MESSAGE`` on stderr as one line, red only where colour is wanted."""
     # One line, always: a message that spans lines (a tool's stderr, say) is joined.
     text = "error: " + " ".join(message.split())
     typer.echo(typer.style(text, fg=typer.colors.RED) if colour(sys.stderr) else text, err=True)
 
 
-def _json(data: Any) -> None:
+def print_json(data: Any) -> None:
+    """Print one JSON document on stdout, keys sorted."""
     typer.echo(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, default=str))
 
 
@@ -183,7 +185,7 @@ _USER_ERRNOS = frozenset(
 )
 
 
-def _user_errors(func: F) -> F:
+def user_errors(func: F) -> F:
     """Turn a UserError (and the machine's refusals) into one red line and exit code 2."""
 
     @functools.wraps(func)
@@ -191,16 +193,16 @@ def _user_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except UserError as exc:
-            _error(str(exc))
+            print_error(str(exc))
             raise typer.Exit(2) from None
         except OSError as exc:
             if exc.errno not in _USER_ERRNOS:
                 raise
             where = exc.filename if exc.filename is not None else "meshcharts"
-            _error(f"{where}: {exc.strerror or exc}")
+            print_error(f"{where}: {exc.strerror or exc}")
             raise typer.Exit(2) from None
         except RecursionError:
-            _error("input: nested too deeply to process")
+            print_error("input: nested too deeply to process")
             raise typer.Exit(2) from None
 
     return wrapper  # type: ignore[return-value]
@@ -209,20 +211,23 @@ def _user_errors(func: F) -> F:
 # --- shared parsing --------------------------------------------------------------------------
 
 
-def _sets(sets: list[str] | None, strings: list[str] | None) -> list[SetArg]:
+def set_args(sets: list[str] | None, strings: list[str] | None) -> list[SetArg]:
+    """The ``--set`` and ``--set-string`` arguments in the order Helm applies them."""
     # Helm applies every --set before every --set-string.
     return [SetArg(s) for s in sets or []] + [SetArg(s, string=True) for s in strings or []]
 
 
-def _profiles(dirs: list[Path] | None) -> ProfileSet:
+def profile_set(dirs: list[Path] | None) -> ProfileSet:
+    """The built-in profiles and those of ``--profiles`` folders (repeats collapse)."""
     return load_profiles(list(dict.fromkeys(dirs or [])))
 
 
-def _version(explicit: str | None) -> str:
+def chosen_version(explicit: str | None) -> str:
+    """The chart version: ``--version``, else ./meshcharts.toml, else the built-in one."""
     return chart_version(explicit, Path.cwd()).version
 
 
-def _environment(env: Path | None, profile: str | None) -> tuple[Environment | None, str]:
+def chosen_environment(env: Path | None, profile: str | None) -> tuple[Environment | None, str]:
     """The environment of ``--env`` (if any) and the profile to use."""
     if env is None:
         if profile is None:
@@ -237,9 +242,10 @@ def _environment(env: Path | None, profile: str | None) -> tuple[Environment | N
     return environment, environment.profile
 
 
-def _resolve(
+def resolve_choice(
     available: ProfileSet, environment: Environment | None, profile: str, sets: list[SetArg]
 ) -> Resolution:
+    """The profile, or the environment over its profile, with ``--set`` last."""
     if environment is None:
         return resolve(available, profile, sets=sets)
     return resolve_environment(available, environment, sets=sets)

@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 import typer.main
 
-from meshcharts.cli.common import _error, app
+from meshcharts.cli.common import app, print_error
 
 
 def _tool_version() -> str:
@@ -70,7 +70,7 @@ def run(argv: Sequence[str] | None = None) -> int:
     try:
         result = command.main(args=args, prog_name="meshcharts", standalone_mode=False)
     except KeyboardInterrupt:
-        _error("interrupted")
+        print_error("interrupted")
         return 130
     except Exception as exc:
         if type(exc).__name__ == "NoArgsIsHelpError":  # a group without its command: its help
@@ -78,15 +78,15 @@ def run(argv: Sequence[str] | None = None) -> int:
             return 2
         message = _usage_error(exc)
         if message is not None:
-            _error(message)
+            print_error(message)
             return 2
         if type(exc).__name__ == "Abort":
-            _error("aborted")
+            print_error("aborted")
             return 130
         if debug:
             raise
         detail = " ".join(str(exc).split())[:300]
-        _error(
+        print_error(
             f"internal error: {type(exc).__name__}: {detail} (a bug in meshcharts; rerun "
             "with meshcharts --debug ... for the traceback)"
         )

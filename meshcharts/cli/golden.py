@@ -8,13 +8,13 @@ from typing import Annotated
 
 import typer
 
-from meshcharts.cli.common import _user_errors, colour, golden_app, plural
+from meshcharts.cli.common import colour, golden_app, plural, user_errors
 
 GoldenOpt = Annotated[Path, typer.Option("--golden", metavar="DIR", help="The golden folder.")]
 
 
 @golden_app.command("check")
-@_user_errors
+@user_errors
 def golden_check(golden: GoldenOpt = Path("golden")) -> None:
     """Compare a fresh build of the built-ins with the golden files (exit 1 if any differ)."""
     from meshcharts.release.golden import check_golden_dir, compare_golden, golden_files
@@ -38,7 +38,7 @@ def golden_check(golden: GoldenOpt = Path("golden")) -> None:
 
 
 @golden_app.command("update")
-@_user_errors
+@user_errors
 def golden_update(golden: GoldenOpt = Path("golden")) -> None:
     """Rewrite the golden files from a fresh build; review the result with git diff."""
     from meshcharts.release.golden import compare_golden, golden_files, update_golden

@@ -11,17 +11,17 @@ from meshcharts.cli.common import (
     BuildDirOpt,
     FormatOpt,
     TextOrJson,
-    _alias,
-    _build_dir,
-    _json,
-    _user_errors,
     app,
+    chosen_build_dir,
+    hidden_alias,
     plural,
+    print_json,
+    user_errors,
 )
 
 
 @app.command()
-@_user_errors
+@user_errors
 def publish(
     to: Annotated[
         str,
@@ -30,7 +30,7 @@ def publish(
         ),
     ],
     build_dir: BuildDirOpt = Path("charts_out"),
-    from_: Annotated[Path | None, _alias("--from")] = None,
+    from_: Annotated[Path | None, hidden_alias("--from")] = None,
     profile: Annotated[
         list[str] | None,
         typer.Option(
@@ -63,7 +63,7 @@ def publish(
 
     names = list(dict.fromkeys(profile or []))
     results = publish_build(
-        _build_dir(build_dir, from_, "--from"),
+        chosen_build_dir(build_dir, from_, "--from"),
         to,
         profiles=names,
         plain_http=plain_http,
@@ -72,7 +72,7 @@ def publish(
     )
     changed = sum(r.action != "unchanged" for r in results)
     if output is TextOrJson.json:
-        _json(
+        print_json(
             {
                 "target": to,
                 "published": changed,

@@ -21,13 +21,13 @@ from meshcharts.cli.common import (
     SetOpt,
     SetStringOpt,
     TextOrJson,
-    _environment,
-    _json,
-    _profiles,
-    _resolve,
-    _sets,
-    _user_errors,
     app,
+    chosen_environment,
+    print_json,
+    profile_set,
+    resolve_choice,
+    set_args,
+    user_errors,
 )
 from meshcharts.errors import UserError
 from meshcharts.resolution.environments import profile_resolution
@@ -41,7 +41,7 @@ from meshcharts.values.explain import (
 
 
 @app.command()
-@_user_errors
+@user_errors
 def values(
     profile: ProfileOrEnvOpt = None,
     env: EnvFileOpt = None,
@@ -81,9 +81,9 @@ def values(
     --chart): only what differs from the packaged chart's values.yaml (--full: all),
     validated against the chart's values.schema.json before anything is written.
     """
-    available = _profiles(profiles)
-    environment, name = _environment(env, profile)
-    resolution = _resolve(available, environment, name, _sets(set_, set_string))
+    available = profile_set(profiles)
+    environment, name = chosen_environment(env, profile)
+    resolution = resolve_choice(available, environment, name, set_args(set_, set_string))
     if chart is not None and chart not in resolution.charts:
         raise UserError(
             f"--chart {chart}",
@@ -135,13 +135,13 @@ def _profile_values(resolution: Resolution, chart: str | None, *, validate: bool
 
 
 @app.command("profiles")
-@_user_errors
+@user_errors
 def list_profiles(profiles: ProfilesDirOpt = None, output: FormatOpt = TextOrJson.text) -> None:
     """List the profiles with their descriptions."""
-    available = _profiles(profiles)
+    available = profile_set(profiles)
     items = [available.get(name) for name in available.names()]
     if output is TextOrJson.json:
-        _json(
+        print_json(
             [
                 {
                     "name": item.name,

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from meshcharts.cli.common import FormatOpt, TextOrJson, _json, _user_errors, version_app
+from meshcharts.cli.common import FormatOpt, TextOrJson, print_json, user_errors, version_app
 from meshcharts.release.versioning import chart_version
 
 
@@ -22,18 +22,18 @@ class BumpPart(StrEnum):
 
 
 @version_app.command("show")
-@_user_errors
+@user_errors
 def version_show(output: FormatOpt = TextOrJson.text) -> None:
     """Print the chart version that build and the other commands use here."""
     found = chart_version(None, Path.cwd())
     if output is TextOrJson.json:
-        _json(found.to_json())
+        print_json(found.to_json())
     else:
         typer.echo(found.version)
 
 
 @version_app.command("bump")
-@_user_errors
+@user_errors
 def version_bump(
     part: Annotated[
         BumpPart, typer.Argument(metavar="PART", help="major, minor, patch or prerelease.")
@@ -51,6 +51,6 @@ def version_bump(
     new = bump(old, part.value, pre)
     path = write_project_version(Path.cwd(), new)
     if output is TextOrJson.json:
-        _json({"old": old, "new": new, "file": str(path)})
+        print_json({"old": old, "new": new, "file": str(path)})
     else:
         typer.echo(f"{old} -> {new} ({path.name})")

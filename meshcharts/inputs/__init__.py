@@ -1,1 +1,4 @@
-"""What users write: profiles, environment files, --set arguments, YAML read as Helm reads it."""
+"""What meshcharts reads.
+
+Profiles, environment files, --set, YAML as Helm reads it, and build records.
+"""

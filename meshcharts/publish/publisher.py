@@ -22,9 +22,9 @@ from meshcharts.base.archive import unpack
 from meshcharts.base.fsutil import clean_stale, write_atomic
 from meshcharts.base.limits import MAX_FILE, MAX_PACKAGE, load_json, read_limited
 from meshcharts.errors import UserError
+from meshcharts.inputs.buildrecord import BUILD_JSON, PackageRecord, inside, read_build_record
 from meshcharts.inputs.yamlsource import load_yaml
 from meshcharts.publish.oci import OciClient, chart_config, chart_manifest, digest_of, parse_oci
-from meshcharts.release.buildrecord import BUILD_JSON, PackageRecord, inside, read_build_record
 from meshcharts.release.index import IndexEntry, index_yaml, timestamp
 from meshcharts.release.package import source_date_epoch
 
@@ -107,7 +107,7 @@ def _read_package(source: Path, entry: PackageRecord) -> SourcePackage:
 def load_build(source: Path, profiles: Sequence[str] = ()) -> list[SourcePackage]:
     """The packages listed in ``source/build.json``, checked against their digests.
 
-    Every entry is validated before any file is read (see :mod:`meshcharts.release.buildrecord`):
+    Every entry is validated before any file is read (see :mod:`meshcharts.inputs.buildrecord`):
     packages and provenance files are read only from inside ``source``.
 
     Raises:
