@@ -22,7 +22,7 @@ from meshcharts import (
     merge_layers,
 )
 from meshcharts.base.fsutil import write_files
-from meshcharts.catalog.charts import all_charts
+from meshcharts.catalog.charts import builtin_catalog
 from meshcharts.chart.buildinfo import GOLDEN_SOURCE_COMMIT
 
 
@@ -33,7 +33,7 @@ def assemble_components(
     chart: str = "istio",
 ) -> ChartTree:
     """Assemble ``chart`` with exactly ``components`` and ``values`` over their defaults."""
-    definition = dataclasses.replace(all_charts()[chart], components=components)
+    definition = dataclasses.replace(builtin_catalog().charts[chart], components=components)
     defaults = definition.defaults(components)
     resolved = merge_layers([Layer("chart defaults", defaults), Layer("test", values or {})])
     return assemble_chart(
@@ -118,7 +118,7 @@ def builtin_keys() -> tuple[PackageKey, ...]:
     keys: list[PackageKey] = []
     for name in sorted(profiles.builtin):
         charts = list(profiles.charts(name))
-        ordered = [chart for chart in all_charts() if chart in charts]
+        ordered = [chart for chart in builtin_catalog().charts if chart in charts]
         keys += [PackageKey(name, chart, "") for chart in ordered]
         if "istio" in ordered:
             keys.append(PackageKey(name, "istio", "canary"))

@@ -355,7 +355,7 @@ def test_plan_names_packages_that_exist(tmp_path: Path) -> None:
 
 # --- one vocabulary: every command against one table --------------------------------------
 
-SHARED = {"--profiles"}
+SHARED = {"--profiles", "--components"}
 TABLE: dict[str, tuple[set[str], tuple[str, ...]]] = {
     # command: (options besides --help, --format choices)
     "build": (
@@ -431,8 +431,8 @@ TABLE: dict[str, tuple[set[str], tuple[str, ...]]] = {
     ),
     "version show": ({"--format"}, ("text", "json")),
     "version bump": ({"--pre", "--format"}, ("text", "json")),
-    "golden check": ({"--golden"}, ()),
-    "golden update": ({"--golden"}, ()),
+    "golden check": ({"--golden", "--profile"} | SHARED, ()),
+    "golden update": ({"--golden", "--profile"} | SHARED, ()),
 }
 
 

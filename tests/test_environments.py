@@ -436,7 +436,7 @@ def test_build_writes_the_values_of_the_builtin_environments(tmp_path: Path) -> 
     text = (out / "default" / "values-prod-eu.yaml").read_text()
     assert "# Install: helm install istio default/istio-1.0.6.tgz" in text
     assert yaml.safe_load(text)["global"]["hub"] == "registry.eu.example.com/istio"
-    assert "wrote 18 packages, 4 values files" in stdout
+    assert "wrote 19 packages, 4 values files" in stdout
 
 
 def test_build_of_other_profiles_skips_the_builtin_environments(tmp_path: Path) -> None:

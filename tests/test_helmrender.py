@@ -32,7 +32,7 @@ from harness import assemble_components, builtin_build, builtin_keys
 from tools import HELM4, helm_binaries, run_helm, split_manifest
 
 from meshcharts import BuiltPackage, ChartTree
-from meshcharts.catalog.charts import all_charts
+from meshcharts.catalog.charts import builtin_catalog
 from meshcharts.checks.render import (
     FUNCTION_NAMES,
     UNSUPPORTED_FUNCTIONS,
@@ -74,7 +74,7 @@ def builtin_namespaces() -> dict[str, str]:
 @functools.cache
 def full_tree(chart: str) -> ChartTree:
     """``chart`` with every catalog component compiled in."""
-    return assemble_components(all_charts()[chart].components, chart=chart)
+    return assemble_components(builtin_catalog().charts[chart].components, chart=chart)
 
 
 def probe_tree(templates: Mapping[str, str], values: str = "{}\n") -> ChartTree:
@@ -208,7 +208,11 @@ def assert_renders_like_helm(
 
 BASE_JOBS = [
     *(register(f"builtin:{key}", None, ns) for key, ns in builtin_namespaces().items()),
-    *(register(f"full:{chart}", None, ns) for chart in all_charts() for ns in NAMESPACES),
+    *(
+        register(f"full:{chart}", None, ns)
+        for chart in builtin_catalog().charts
+        for ns in NAMESPACES
+    ),
 ]
 """Each built-in package in the namespace it installs into (stable or canary); every
 component compiled in, in both."""
@@ -226,7 +230,7 @@ def test_charts_render_like_helm(job: _Job) -> None:
 def _switch_variants() -> dict[str, dict[str, Any]]:
     """For each component with an ``enabled`` switch: the switch flipped from its default."""
     variants: dict[str, dict[str, Any]] = {}
-    for chart in all_charts().values():
+    for chart in builtin_catalog().charts.values():
         for component in chart.components:
             defaults = component.defaults
             if isinstance(defaults, dict) and isinstance(defaults.get("enabled"), bool):
@@ -367,7 +371,7 @@ VARIANTS = {**_switch_variants(), **INTERESTING}
 
 def _variant_chart(name: str) -> str:
     chart = name.split(":", 1)[0] if ":" in name else "istio"
-    return chart if chart in all_charts() else "istio"
+    return chart if chart in builtin_catalog().charts else "istio"
 
 
 SWITCHES = _switch_variants()
@@ -994,7 +998,7 @@ def _identifiers(node: nodes.Node) -> set[str]:
 
 def test_every_function_the_catalog_templates_call_is_implemented() -> None:
     used: set[str] = set()
-    for chart in all_charts():
+    for chart in builtin_catalog().charts:
         tree = full_tree(chart)
         for relpath, data in tree.files.items():
             if relpath.startswith("templates/"):

@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from meshcharts import load_profiles, resolve
-from meshcharts.catalog.charts import all_charts
+from meshcharts.catalog.charts import builtin_catalog
 from meshcharts.errors import ValuesError
 from meshcharts.inputs.setvalues import SetArg
 from meshcharts.values.explain import format_explain
@@ -317,7 +317,7 @@ EXPECTED_RULES = {
 
 @pytest.mark.parametrize("chart", sorted(EXPECTED_RULES))
 def test_catalog_declares_its_keyed_lists(chart: str) -> None:
-    definition = all_charts()[chart]
+    definition = builtin_catalog().charts[chart]
     rules = definition.merge_rules(definition.components)
     assert {r.pattern: r.owner for r in rules.rules} == EXPECTED_RULES[chart]
     assert all(r.key == "name" for r in rules.rules)
@@ -347,7 +347,7 @@ def _schema_node(schema: Mapping[str, Any], path: tuple[str, ...]) -> Mapping[st
 def test_every_keyed_list_holds_named_items_in_defaults_and_schema() -> None:
     from meshcharts.chart.valuesfile import chart_schema
 
-    definition = all_charts()["istio"]
+    definition = builtin_catalog().charts["istio"]
     components = definition.components
     defaults = definition.defaults(components)
     schema = chart_schema("istio", components)

@@ -16,7 +16,9 @@ def test_builtins_have_descriptions_and_build_istio() -> None:
     for name in profiles.builtin:
         profile = profiles.get(name)
         assert profile.description
-        assert "istio" in profiles.charts(name)
+        # every built-in profile builds a control plane, except edge: the gateways chart alone
+        expected = {"gateways"} if name == "edge" else {"istio-init", "istio"}
+        assert set(profiles.charts(name)) == expected, name
 
 
 def test_minimal_extends_default_and_compiles_only_pilot_and_traffic() -> None:
@@ -32,16 +34,16 @@ def test_user_profile_dir_adds_profiles_and_keeps_builtins(tmp_path: Path) -> No
     folder = write_profiles(
         tmp_path / "mine",
         {
-            "edge": profile_source(
-                "edge", extends="default", body="values={'pilot': {'replicaCount': 3}}"
+            "pilot3": profile_source(
+                "pilot3", extends="default", body="values={'pilot': {'replicaCount': 3}}"
             )
         },
     )
     profiles = load_profiles([folder])
-    assert {"default", "minimal", "edge"} <= set(profiles.names())
-    resolution = resolve(profiles, "edge")
+    assert {"default", "minimal", "pilot3"} <= set(profiles.names())
+    resolution = resolve(profiles, "pilot3")
     assert resolution.values.values["pilot"]["replicaCount"] == 3
-    assert resolution.values.origin(("pilot", "replicaCount")).layer.name == "profile edge"  # type: ignore[union-attr]
+    assert resolution.values.origin(("pilot", "replicaCount")).layer.name == "profile pilot3"  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize(

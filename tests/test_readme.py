@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from meshcharts import load_profiles
-from meshcharts.catalog.charts import all_charts
+from meshcharts.catalog.charts import builtin_catalog
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
@@ -18,7 +18,7 @@ def component_table() -> str:
         "| chart | component | " + " | ".join(f"`{n}`" for n in names) + " |",
         "| --- | --- | " + " | ".join("---" for _ in names) + " |",
     ]
-    for chart in all_charts().values():
+    for chart in builtin_catalog().charts.values():
         for component in chart.components:
             marks = " | ".join(_mark(component.name, chart.name, enabled[n]) for n in names)
             lines.append(f"| {chart.name} | `{component.name}` | {marks} |")

@@ -15,7 +15,8 @@ from meshcharts import BuiltPackage, build_packages, load_profiles, write_build
 from meshcharts.checks.render import render_objects
 from meshcharts.cli import app
 
-PROFILES = sorted(load_profiles().builtin)
+PROFILES = sorted(p for p in load_profiles().builtin if "istio" in load_profiles().charts(p))
+"""The built-in profiles with a control plane (the istio chart, which has revisions)."""
 
 
 @functools.cache

@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 
 from meshcharts import build_packages, load_profiles
 from meshcharts.base.fsutil import write_files
-from meshcharts.catalog.charts import all_charts
+from meshcharts.catalog.charts import builtin_catalog
 from meshcharts.chart.valuesfile import chart_schema, helm_coalesce, minimal_overlay, values_file
 from meshcharts.cli import app
 from meshcharts.errors import ValuesError
@@ -51,7 +51,7 @@ def write_env(folder: Path, name: str, text: str) -> Path:
 
 def chart_part(values: Mapping[str, Any], chart: str, profile: str) -> dict[str, Any]:
     components = profile_resolution(PROFILES, profile).charts[chart]
-    keys = set(all_charts()[chart].defaults(components))
+    keys = set(builtin_catalog().charts[chart].defaults(components))
     return {k: v for k, v in values.items() if k in keys}
 
 

@@ -261,6 +261,8 @@ ISTIO_CHART = ChartDef(
     values_docs=CONTROL_PLANE_DOCS,
     values_schema=CONTROL_PLANE_SCHEMA,
     merge_keys={"mesh.namespaces": "name"},
+    revisions=True,
+    shared_templates=("_shared/istio",),
     components=(
         PILOT,
         SECURITY,
@@ -274,3 +276,20 @@ ISTIO_CHART = ChartDef(
     ),
 )
 """The ``istio`` chart with its control-plane components."""
+
+GATEWAYS_CHART = ChartDef(
+    name="gateways",
+    description="Helm chart for Istio gateways alone, installed apart from the control plane",
+    keywords=("istio", "gateways", "ingress", "egress"),
+    global_defaults=ISTIO_GLOBAL_DEFAULTS,
+    global_docs=ISTIO_GLOBAL_DOCS,
+    global_schema=ISTIO_GLOBAL_SCHEMA,
+    values={"revision": CONTROL_PLANE_VALUES["revision"]},
+    values_docs={"revision": CONTROL_PLANE_DOCS["revision"]},
+    values_schema={"revision": CONTROL_PLANE_SCHEMA["revision"]},
+    shared_templates=("_shared/istio",),
+    components=(GATEWAYS,),
+)
+"""The ``gateways`` chart: the gateways component alone, for edge clusters and for
+installing gateways apart from the control plane (the layout later Istio releases use).
+Its gateways reach the control plane of the release's namespace (``istio-pilot.<ns>``)."""

@@ -11,19 +11,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from meshcharts.base.yamltext import chart_yaml, dump_values
+from meshcharts.catalog.charts import ISTIO_VERSION
 from meshcharts.catalog.component import ChartDef, Component
 from meshcharts.chart.buildinfo import generator_version, values_digest
 from meshcharts.chart.readme import chart_readme
 from meshcharts.chart.schema import infer_schema, schema_json
-from meshcharts.chart.templating import is_j2, render_j2, strip_j2, template_files
+from meshcharts.chart.templating import chart_files, component_files, is_j2, render_j2, strip_j2
 from meshcharts.chart.valuesfile import validate_values
 from meshcharts.values.origins import ResolvedValues
 
 __all__ = ["ChartTree", "assemble_chart", "chart_values"]
-
-HOME = "https://istio.io"
-ICON = "https://istio.io/favicons/android-192x192.png"
-SOURCES = ("https://github.com/istio/istio",)
 
 
 @dataclass(frozen=True)
@@ -72,9 +69,9 @@ def chart_values(
 def _templates(chart: ChartDef, components: tuple[Component, ...]) -> dict[str, bytes]:
     files: dict[str, bytes] = {}
     sources: list[tuple[str, Component | None, Mapping[str, bytes]]] = [
-        ("", None, template_files(chart.name, "_chart"))
+        ("", None, chart_files(chart))
     ]
-    sources += [(f"{c.templates}/", c, template_files(chart.name, c.templates)) for c in components]
+    sources += [(f"{c.templates}/", c, component_files(c)) for c in components]
     for prefix, component, folder in sources:
         for name, data in folder.items():
             out = f"templates/{prefix}{strip_j2(name)}"
@@ -98,7 +95,7 @@ def assemble_chart(
     *,
     profile: str,
     version: str,
-    app_version: str,
+    app_version: str = "",
     annotations: Mapping[str, str] | None = None,
     required: Mapping[str, str] | None = None,
     source_commit: str = "unknown",
@@ -111,7 +108,8 @@ def assemble_chart(
         resolved: the profile's merged values (all charts); this chart takes its part.
         profile: the profile name, recorded in Chart.yaml annotations.
         version: the chart version (strict SemVer 2).
-        app_version: the Istio version the chart deploys.
+        app_version: Chart.yaml ``appVersion`` (default: the chart's own, else the Istio
+            release of the catalog).
         annotations: extra Chart.yaml annotations.
         required: values a user must set at install (dotted key -> example).
         source_commit: the commit the build ran from (``meshcharts.io/source-commit``).
@@ -131,24 +129,25 @@ def assemble_chart(
         title=f"{chart.name} values",
     )
     values = chart_values(chart, components, resolved.values)
-    validate_values(values, resolved, chart=chart.name, components=components)
+    validate_values(values, resolved, chart=chart, components=components)
     metadata: dict[str, Any] = {
         "apiVersion": "v2",
         "name": chart.name,
         "version": version,
-        "appVersion": app_version,
+        "appVersion": app_version or chart.app_version or ISTIO_VERSION,
         "description": chart.description,
         "type": "application",
         "kubeVersion": chart.kube_version,
         "keywords": list(chart.keywords),
-        "home": HOME,
-        "icon": ICON,
-        "sources": list(SOURCES),
+        "home": chart.home,
+        "icon": chart.icon,
+        "sources": list(chart.sources),
         "annotations": {
             "meshcharts.io/generator-version": generator_version(),
             "meshcharts.io/profile": profile,
             "meshcharts.io/source-commit": source_commit,
             "meshcharts.io/values-digest": values_digest(values),
+            **chart.annotations,
             **(annotations or {}),
         },
     }

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from meshcharts.base.names import revision_version
-from meshcharts.catalog.charts import ISTIO_VERSION, all_charts
 from meshcharts.chart.assemble import ChartTree, assemble_chart
 from meshcharts.inputs.profiles import ProfileSet
 from meshcharts.inputs.setvalues import SetArg
@@ -16,8 +15,9 @@ __all__ = [
     "CANARY",
     "NAMESPACE",
     "assemble_profile",
+    "revision_layer",
     "revision_namespace",
-    "revision_tree",
+    "revision_trees",
 ]
 
 NAMESPACE = "istio-system"
@@ -30,12 +30,11 @@ def assemble_profile(
     """Assemble every chart of a resolved profile, in install order."""
     return [
         assemble_chart(
-            all_charts()[chart],
+            resolution.chart(chart),
             components,
             resolution.values,
             profile=resolution.profile,
             version=version,
-            app_version=ISTIO_VERSION,
             required=resolution.required,
             source_commit=source_commit,
         )
@@ -48,7 +47,20 @@ def revision_namespace(revision: str) -> str:
     return f"{NAMESPACE}-{revision}"
 
 
-def revision_tree(
+def revision_layer(resolution: Resolution, revision: str) -> Layer:
+    """The values that make the charts of ``resolution`` the control plane of ``revision``.
+
+    ``revision`` names every object apart; where a chart has ``singletonOwner``, the stable
+    control plane keeps the mesh-wide singletons, so the revision does not own them until
+    the upgrade hands them over.
+    """
+    values: dict[str, object] = {"revision": revision}
+    if any("singletonOwner" in resolution.chart(chart).values for chart in resolution.charts):
+        values["singletonOwner"] = False
+    return Layer(f"revision {revision}", values)
+
+
+def revision_trees(
     profiles: ProfileSet,
     name: str,
     revision: str,
@@ -56,22 +68,26 @@ def revision_tree(
     version: str,
     sets: Sequence[SetArg] = (),
     source_commit: str = "unknown",
-) -> ChartTree:
-    """The ``istio`` chart of profile ``name`` as the control plane of ``revision``.
+) -> list[ChartTree]:
+    """The charts of profile ``name`` that have revisions, as the control plane of ``revision``.
 
-    The stable control plane keeps the mesh-wide singletons, so the revision does not own
-    them until the upgrade hands them over.
+    Each is versioned as a SemVer pre-release of ``version`` and has ``revision`` baked into
+    its values; the profile's other charts are installed once and are not rebuilt.
     """
-    layer = Layer(f"revision {revision}", {"revision": revision, "singletonOwner": False})
-    resolution = resolve(profiles, name, sets=sets, extra_layers=[layer])
-    chart = all_charts()["istio"]
-    return assemble_chart(
-        chart,
-        resolution.charts["istio"],
-        resolution.values,
-        profile=name,
-        version=revision_version(version, revision),
-        app_version=ISTIO_VERSION,
-        required=resolution.required,
-        source_commit=source_commit,
-    )
+    base = resolve(profiles, name, sets=sets)
+    charts = [chart for chart in base.charts if base.chart(chart).revisions]
+    if not charts:
+        return []
+    resolution = resolve(profiles, name, sets=sets, extra_layers=[revision_layer(base, revision)])
+    return [
+        assemble_chart(
+            resolution.chart(chart),
+            resolution.charts[chart],
+            resolution.values,
+            profile=name,
+            version=revision_version(version, revision),
+            required=resolution.required,
+            source_commit=source_commit,
+        )
+        for chart in charts
+    ]

@@ -1,4 +1,10 @@
-"""Template files of the catalog, and the Jinja2 environment for generation-time logic.
+"""Template files of charts and components, and Jinja2 for generation-time logic.
+
+A built-in chart's own templates are ``meshcharts/templates/<chart>/_chart/`` (after its
+``shared_templates``), a built-in component's ``meshcharts/templates/<chart>/<folder>/``.
+A user's part names its folder with ``template_path``, absolute or relative to the file
+that defines it; a user's component without one uses ``templates/<folder>/`` beside that
+file. User folders are read within limits (file size, number of files, depth).
 
 Helm templates are Go templates and are copied byte for byte. A file ending in ``.j2``
 is rendered first by Jinja2 with delimiters that occur in no Go template, YAML or shell
@@ -13,13 +19,22 @@ from collections.abc import Mapping
 from functools import cache
 from importlib import resources
 from importlib.resources.abc import Traversable
+from pathlib import Path
 from typing import Any
 
 import jinja2
 
-from meshcharts.errors import TemplateError
+from meshcharts.base.limits import MAX_FILE, LimitError, read_limited
+from meshcharts.catalog.component import ChartDef, Component
+from meshcharts.errors import TemplateError, UserError
 
-__all__ = ["DELIMITERS", "render_j2", "template_files"]
+__all__ = [
+    "DELIMITERS",
+    "chart_files",
+    "component_files",
+    "render_j2",
+    "template_files",
+]
 
 DELIMITERS = ("[%", "%]", "[=", "=]", "[#", "#]")
 _SUFFIX = ".j2"
@@ -59,6 +74,10 @@ def render_j2(name: str, source: str, context: Mapping[str, Any]) -> str:
     return text
 
 
+MAX_TEMPLATE_FILES = 1_000
+MAX_TEMPLATE_DEPTH = 16
+
+
 def _walk(node: Traversable, prefix: str) -> dict[str, bytes]:
     files: dict[str, bytes] = {}
     for child in node.iterdir():
@@ -72,12 +91,84 @@ def _walk(node: Traversable, prefix: str) -> dict[str, bytes]:
 
 @cache
 def template_files(chart: str, folder: str) -> Mapping[str, bytes]:
-    """The files of ``meshcharts/templates/<chart>/<folder>/``, by relative path.
+    """The files of the built-in folder ``meshcharts/templates/<chart>/<folder>/``.
 
     Read once per process; an absent folder has no files.
     """
     node = resources.files("meshcharts") / "templates" / chart / folder
     return _walk(node, "") if node.is_dir() else {}
+
+
+def _user_walk(folder: Path, prefix: str, files: dict[str, bytes], depth: int) -> None:
+    if depth > MAX_TEMPLATE_DEPTH:
+        raise LimitError(str(folder), f"nested deeper than {MAX_TEMPLATE_DEPTH} folders")
+    for child in sorted(folder.iterdir()):
+        if child.name.startswith("."):
+            continue
+        rel = f"{prefix}{child.name}"
+        if child.is_dir() and not child.is_symlink():
+            _user_walk(child, rel + "/", files, depth + 1)
+            continue
+        if len(files) >= MAX_TEMPLATE_FILES:
+            raise LimitError(str(folder), f"more than {MAX_TEMPLATE_FILES} template files")
+        files[rel] = read_limited(child, MAX_FILE)
+
+
+@cache
+def user_template_files(folder: Path) -> Mapping[str, bytes]:
+    """The files of a user's template folder, by relative path (read once per process).
+
+    Raises:
+        UserError: the folder is missing, not a folder, or holds no file.
+        LimitError: a file is larger than 16 MiB, or there are too many or too deep.
+    """
+    if not folder.is_dir():
+        problem = "not a folder" if folder.exists() else "no such folder"
+        raise UserError(f"template folder {folder}", problem)
+    files: dict[str, bytes] = {}
+    _user_walk(folder, "", files, 0)
+    if not files:
+        raise UserError(f"template folder {folder}", "holds no template file")
+    return files
+
+
+def component_files(component: Component) -> Mapping[str, bytes]:
+    """The template files of a component, by path below its folder.
+
+    Raises:
+        UserError: a user's component whose template folder is missing or empty.
+    """
+    folder = component.template_folder()
+    if folder is None:
+        return template_files(component.chart, component.templates)
+    try:
+        return user_template_files(folder)
+    except UserError as exc:
+        raise UserError(
+            component.source, f"component {component.name}: {exc.subject}: {exc.problem}"
+        ) from None
+
+
+def chart_files(chart: ChartDef) -> dict[str, bytes]:
+    """The chart's own template files (shared folders first), by path below ``templates/``.
+
+    Raises:
+        UserError: a user's chart whose ``template_path`` is missing or empty.
+    """
+    files: dict[str, bytes] = {}
+    for shared in chart.shared_templates:
+        files.update(template_files(*shared.split("/", 1)))
+    folder = chart.template_folder()
+    if folder is not None:
+        try:
+            files.update(user_template_files(folder))
+        except UserError as exc:
+            raise UserError(
+                chart.source, f"chart {chart.name}: {exc.subject}: {exc.problem}"
+            ) from None
+    elif not chart.source:
+        files.update(template_files(chart.name, "_chart"))
+    return files
 
 
 def is_j2(name: str) -> bool:

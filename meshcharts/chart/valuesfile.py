@@ -20,15 +20,14 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 
 from meshcharts.base.yamltext import dump_values
-from meshcharts.catalog.charts import all_charts
-from meshcharts.catalog.component import Component
+from meshcharts.catalog.charts import builtin_catalog
+from meshcharts.catalog.component import ChartDef, Component
 from meshcharts.chart.schema import infer_schema, schema_message
 from meshcharts.errors import MeshchartsError, UserError, ValuesError
 from meshcharts.resolution.resolve import Resolution
@@ -148,33 +147,39 @@ class _Compiled:
         return found
 
 
-def _schema_of(chart: str, components: Sequence[Component]) -> _Compiled:
-    definition = all_charts()[chart]
+def _definition(chart: str | ChartDef) -> ChartDef:
+    """A chart definition, or the built-in chart of that name."""
+    return chart if isinstance(chart, ChartDef) else builtin_catalog().charts[chart]
+
+
+def _schema_of(definition: ChartDef, components: Sequence[Component]) -> _Compiled:
     defaults = definition.defaults(tuple(components))
     schema = infer_schema(
         defaults,
         overrides=definition.schema_overrides(tuple(components)),
         docs=definition.docs(tuple(components)),
-        title=f"{chart} values",
+        title=f"{definition.name} values",
     )
     return _Compiled(schema, frozenset(defaults))
 
 
-@cache
-def _compiled(chart: str, names: tuple[str, ...]) -> _Compiled:
-    definition = all_charts()[chart]
-    by_name = {c.name: c for c in definition.components}
-    return _schema_of(chart, [by_name[n] for n in names])
+_COMPILED: dict[tuple[int, tuple[str, ...]], tuple[ChartDef, _Compiled]] = {}
+"""Compiled schemas by chart definition (its identity) and component names."""
 
 
-def _compile(chart: str, components: Sequence[Component]) -> _Compiled:
-    own = {c.name: c for c in all_charts()[chart].components}
-    if all(own.get(c.name) is c for c in components):
-        return _compiled(chart, tuple(c.name for c in components))
-    return _schema_of(chart, components)
+def _compile(chart: str | ChartDef, components: Sequence[Component]) -> _Compiled:
+    definition = _definition(chart)
+    own = {c.name: c for c in definition.components}
+    if not all(own.get(c.name) is c for c in components):
+        return _schema_of(definition, components)
+    key = (id(definition), tuple(c.name for c in components))
+    hit = _COMPILED.get(key)
+    if hit is None or hit[0] is not definition:
+        hit = _COMPILED[key] = (definition, _schema_of(definition, components))
+    return hit[1]
 
 
-def chart_schema(chart: str, components: Sequence[Component]) -> Mapping[str, Any]:
+def chart_schema(chart: str | ChartDef, components: Sequence[Component]) -> Mapping[str, Any]:
     """The chart's ``values.schema.json`` (as assembled) for ``components``, compiled once."""
     return _compile(chart, components).schema
 
@@ -270,7 +275,7 @@ def validate_values(
     values: Mapping[str, Any],
     resolved: ResolvedValues,
     *,
-    chart: str,
+    chart: str | ChartDef,
     components: Sequence[Component],
     trusted: Mapping[str, Any] | None = None,
 ) -> None:
@@ -279,7 +284,7 @@ def validate_values(
     Args:
         values: the chart's values as Helm will see them.
         resolved: their provenance.
-        chart: the chart name.
+        chart: the chart (a built-in chart may be given by name).
         components: the chart's compiled components.
         trusted: values known to be valid; only the top-level keys that differ from them
             are validated again.
@@ -291,7 +296,7 @@ def validate_values(
     """
     found = _first_error(values, _compile(chart, components), trusted)
     if found is not None:
-        raise _violation(resolved, chart, *found)
+        raise _violation(resolved, _definition(chart).name, *found)
 
 
 # --- the file --------------------------------------------------------------------------------
@@ -393,7 +398,8 @@ def values_file(
             f"not built by profile {resolution.profile!r} (charts: {', '.join(resolution.charts)})",
         )
     components = resolution.charts[chart]
-    keys = _compile(chart, components).keys
+    definition = resolution.chart(chart)
+    keys = _compile(definition, components).keys
     packaged = {k: v for k, v in packaged_resolution.values.values.items() if k in keys}
     resolved = {k: v for k, v in resolution.values.values.items() if k in keys}
     overlay = _with_deletions(packaged, resolved) if full else minimal_overlay(packaged, resolved)
@@ -403,7 +409,7 @@ def values_file(
     validate_values(
         installed,
         resolution.values,
-        chart=chart,
+        chart=definition,
         components=components,
         trusted=packaged if trusted else None,
     )
@@ -414,5 +420,4 @@ def values_file(
 
 def provenance_keys(resolution: Resolution, chart: str) -> frozenset[str]:
     """The top-level keys of ``chart`` in a resolution (for ``--explain-all --chart``)."""
-    definition = all_charts()[chart]
-    return frozenset(definition.defaults(resolution.charts[chart]))
+    return frozenset(resolution.chart(chart).defaults(resolution.charts[chart]))

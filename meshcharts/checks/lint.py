@@ -1,15 +1,18 @@
 """Guardrails for the mistakes of the first Istio 1.0 rollouts, checked on resolved values.
 
 Each rule has an id, a severity and a fix. Errors stop ``meshcharts build`` unless the
-rule is allowed with ``--allow RULE-ID``.
+rule is allowed with ``--allow RULE-ID``. One more rule reads the templates of a user's
+own components and charts: values are data, never code (VALUES-AS-CODE).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from meshcharts.chart.templating import DELIMITERS, chart_files, component_files, is_j2
 from meshcharts.resolution.resolve import Resolution, chart_defaults
 
 __all__ = [
@@ -34,6 +37,7 @@ RULE_IDS = (
     "TRACING-SAMPLING",
     "TELEMETRY-OFF",
     "TRAFFIC-RESILIENCE",
+    "VALUES-AS-CODE",
 )
 """Every rule ID, in rule order: what ``--allow`` accepts."""
 
@@ -213,13 +217,53 @@ RULES: tuple[Rule, ...] = (
 )
 
 
+_TPL = re.compile(r"\{\{-?[^}]*?(?<![\w.$])tpl\b")
+
+
+def _code_in(where: str, name: str, data: bytes) -> Iterator[Finding]:
+    """Findings for one template file of a user's part."""
+    for number, line in enumerate(data.decode("utf-8", "replace").splitlines(), start=1):
+        if _TPL.search(line):
+            yield Finding(
+                "VALUES-AS-CODE",
+                ERROR,
+                f"{where}: {name}:{number} calls tpl, which runs text as a template: a value "
+                "passed to it becomes code",
+                "print values as data (quote, toYaml); build the text in the template itself",
+            )
+        found = [d for d in DELIMITERS if d in line]
+        if found and not is_j2(name):
+            yield Finding(
+                "VALUES-AS-CODE",
+                ERROR,
+                f"{where}: {name}:{number} holds the generator delimiter {found[0]} in a file "
+                "the generator does not render",
+                "generation-time logic goes in a .j2 file; escape the text otherwise",
+            )
+
+
+def _user_templates(resolution: Resolution) -> Iterator[Finding]:
+    """VALUES-AS-CODE over the templates of the user's charts and components compiled in."""
+    for chart, components in resolution.charts.items():
+        definition = resolution.chart(chart)
+        if definition.source:
+            for name, data in sorted(chart_files(definition).items()):
+                yield from _code_in(f"chart {chart} ({definition.source})", name, data)
+        for component in components:
+            if component.source:
+                where = f"component {component.name} ({component.source})"
+                for name, data in sorted(component_files(component).items()):
+                    yield from _code_in(where, f"{component.templates}/{name}", data)
+
+
 def lint(resolution: Resolution) -> list[Finding]:
     """Every finding for a resolved profile, in rule order."""
-    if "istio" not in resolution.charts:
-        return []
-    values = resolution.values.values
-    defaults = chart_defaults(resolution.charts)
-    return [finding for rule in RULES for finding in rule(values, defaults)]
+    found: list[Finding] = []
+    if "istio" in resolution.charts:
+        values = resolution.values.values
+        defaults = chart_defaults(resolution.charts, resolution.catalog)
+        found += [finding for rule in RULES for finding in rule(values, defaults)]
+    return found + list(_user_templates(resolution))
 
 
 def _plural(count: int, word: str) -> str:
@@ -227,7 +271,7 @@ def _plural(count: int, word: str) -> str:
 
 
 def lint_summary(findings: list[Finding]) -> str:
-    """``2 errors, 1 warning`` or, when clean, ``no findings (6 rules)``."""
+    """``2 errors, 1 warning`` or, when clean, ``no findings (7 rules)``."""
     if not findings:
         return f"no findings ({len(RULE_IDS)} rules)"
     errors = sum(f.severity == ERROR for f in findings)

@@ -18,7 +18,7 @@ schema validation (meshcharts validates at build time), subcharts.
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -53,6 +53,7 @@ __all__ = [
     "parse_file",
     "render_chart",
     "render_objects",
+    "undeclared_reads",
 ]
 
 NO_VALUE: Final = "<no value>"
@@ -259,6 +260,59 @@ def _top_object(
             "Files": files_object(tree.files),
             "Subcharts": {},
         }
+    )
+
+
+def _paths(value: Any, path: tuple[str, ...], into: dict[int, tuple[str, ...]]) -> None:
+    """Record the key path of every map in a values tree, by identity."""
+    if isinstance(value, dict):
+        into[id(value)] = path
+        for key, item in value.items():
+            _paths(item, (*path, key), into)
+    elif isinstance(value, list):
+        for item in value:
+            _paths(item, (*path, "[]"), into)
+
+
+def undeclared_reads(
+    tree: ChartTree, tops: Collection[str], *, namespace: str
+) -> list[tuple[str, str]]:
+    """Values below the top-level keys ``tops`` that templates read but the chart lacks.
+
+    The chart is rendered with its example install values; every lookup of a key that
+    is not there (``.Values.x.missing``) is recorded with the template that made it.
+
+    Returns:
+        ``(template, dotted path)`` pairs, sorted by path.
+
+    Raises:
+        RenderError: a template fails.
+    """
+    _check_kube_version(tree, kube_version := "1.35.0")
+    tset, names = _template_set(tree)
+    top = _top_object(tree, tree.name, namespace, tree.example_values(), kube_version)
+    paths: dict[int, tuple[str, ...]] = {}
+    _paths(top["Values"], (), paths)
+    missing: dict[tuple[str, ...], str] = {}
+    current = ""
+
+    def miss(receiver: Mapping[str, Any], key: str) -> None:
+        path = paths.get(id(receiver))
+        if path is not None:
+            missing.setdefault((*path, key), current)
+
+    tset.on_missing_key = miss
+    try:
+        for name in names:
+            if not name.rsplit("/", 1)[-1].startswith("_"):
+                current = name
+                top["Template"] = ValuesMap({"Name": name, "BasePath": f"{tree.name}/templates"})
+                _execute(tset, name, top)
+    finally:
+        tset.on_missing_key = None
+    return sorted(
+        ((template, ".".join(path)) for path, template in missing.items() if path[0] in tops),
+        key=lambda found: found[1],
     )
 
 

@@ -10,6 +10,7 @@ import typer
 from meshcharts.checks.lint import format_finding
 from meshcharts.cli.common import (
     BuildDirOpt,
+    ComponentsDirOpt,
     EnvFileOpt,
     FormatOpt,
     ProfileOpt,
@@ -74,6 +75,7 @@ def build(
     build_dir: BuildDirOpt = Path("charts_out"),
     out: Annotated[Path | None, hidden_alias("--out")] = None,
     profiles: ProfilesDirOpt = None,
+    component_dirs: ComponentsDirOpt = None,
     allow: Annotated[
         list[str] | None,
         typer.Option(
@@ -141,7 +143,7 @@ def build(
     """
     try:
         result = run_build(
-            profile_set(profiles),
+            profile_set(profiles, component_dirs),
             out=chosen_build_dir(build_dir, out, "--out"),
             version=chosen_version(version),
             names=profile or [],
@@ -183,10 +185,11 @@ def render(
     set_: SetOpt = None,
     set_string: SetStringOpt = None,
     profiles: ProfilesDirOpt = None,
+    component_dirs: ComponentsDirOpt = None,
     source_commit: SourceCommitOpt = None,
 ) -> None:
     """Write a profile's unpacked charts to OUT/<chart>/ (revisions: OUT/istio@<revision>/)."""
-    available = profile_set(profiles)
+    available = profile_set(profiles, component_dirs)
     environment, name = chosen_environment(env, profile)
     written = run_render(
         available,

@@ -12,6 +12,7 @@ from meshcharts.chart.profile import CANARY
 from meshcharts.checks.lint import format_finding, lint, lint_errors, lint_summary
 from meshcharts.cli.common import (
     BuildDirOpt,
+    ComponentsDirOpt,
     EnvFileOpt,
     FormatOpt,
     OneProfileOpt,
@@ -58,11 +59,12 @@ def check_coexist(
     set_: SetOpt = None,
     set_string: SetStringOpt = None,
     profiles: ProfilesDirOpt = None,
+    component_dirs: ComponentsDirOpt = None,
     output: FormatOpt = TextOrJson.text,
 ) -> None:
     """Check that a revision's control plane can run beside the stable one (exit 2 if not)."""
     report = check_revision(
-        profile_set(profiles),
+        profile_set(profiles, component_dirs),
         profile,
         revision,
         version=chosen_version(version),
@@ -91,10 +93,11 @@ def lint_command(
     set_: SetOpt = None,
     set_string: SetStringOpt = None,
     profiles: ProfilesDirOpt = None,
+    component_dirs: ComponentsDirOpt = None,
     output: FormatOpt = TextOrJson.text,
 ) -> None:
     """Check a profile (or an environment) for the mistakes of early Istio rollouts (exit 1)."""
-    available = profile_set(profiles)
+    available = profile_set(profiles, component_dirs)
     environment, name = chosen_environment(env, profile)
     resolution = resolve_choice(available, environment, name, set_args(set_, set_string))
     findings = lint(resolution)
@@ -145,6 +148,7 @@ def plan(
     profile: ProfileOrEnvOpt = None,
     env: EnvFileOpt = None,
     profiles: ProfilesDirOpt = None,
+    component_dirs: ComponentsDirOpt = None,
 ) -> None:
     """Print the staged canary upgrade plan from one chart version to another.
 
@@ -161,7 +165,7 @@ def plan(
     )
 
     environment, name = chosen_environment(env, profile)
-    profile_set(profiles).get(name)
+    profile_set(profiles, component_dirs).get(name)
     charts = str(chosen_build_dir(build_dir, charts_dir, "--charts"))
     steps = upgrade_plan(
         name,
@@ -205,6 +209,7 @@ def diff_command(
     version: VersionOpt = None,
     output: FormatOpt = TextOrJson.text,
     profiles: ProfilesDirOpt = None,
+    component_dirs: ComponentsDirOpt = None,
 ) -> None:
     """Compare two environments, profiles or packages: values with provenance, then objects.
 
@@ -214,7 +219,7 @@ def diff_command(
     from meshcharts.checks.diff import diff_json, diff_sides, format_diff
 
     report = diff_sides(
-        profile_set(profiles),
+        profile_set(profiles, component_dirs),
         packages=[path for path in (old, new) if path is not None],
         env_files=env or [],
         names=profile or [],
@@ -245,6 +250,7 @@ def release_diff_command(
         bool, typer.Option("--allow-breaking", help="Exit 0 even with breaking changes.")
     ] = False,
     profiles: ProfilesDirOpt = None,
+    component_dirs: ComponentsDirOpt = None,
 ) -> None:
     """Classify every change from OLD to NEW for helm upgrade: breaking, disruptive or safe.
 
@@ -261,7 +267,7 @@ def release_diff_command(
     overlays = None
     if env is not None:
         environment = load_environment(env)
-        available = profile_set(profiles)
+        available = profile_set(profiles, component_dirs)
         check_profile(available, environment)
         charts = list(dict.fromkeys([load_package(old).name, load_package(new).name]))
         overlays = environment_overlays(available, environment, charts)

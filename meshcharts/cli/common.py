@@ -104,6 +104,14 @@ ProfilesDirOpt = Annotated[
     list[Path] | None,
     typer.Option("--profiles", metavar="DIR", help="Folder of extra profile files (repeatable)."),
 ]
+ComponentsDirOpt = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--components",
+        metavar="DIR",
+        help="Folder of your own component and chart files (repeatable).",
+    ),
+]
 VersionOpt = Annotated[str | None, typer.Option("--version", metavar="SEMVER", help=VERSION_HELP)]
 BuildDirOpt = Annotated[
     Path,
@@ -217,9 +225,9 @@ def set_args(sets: list[str] | None, strings: list[str] | None) -> list[SetArg]:
     return [SetArg(s) for s in sets or []] + [SetArg(s, string=True) for s in strings or []]
 
 
-def profile_set(dirs: list[Path] | None) -> ProfileSet:
-    """The built-in profiles and those of ``--profiles`` folders (repeats collapse)."""
-    return load_profiles(list(dict.fromkeys(dirs or [])))
+def profile_set(dirs: list[Path] | None, components: list[Path] | None = None) -> ProfileSet:
+    """The built-in profiles, those of ``--profiles``, and the ``--components`` catalog."""
+    return load_profiles(list(dict.fromkeys(dirs or [])), list(dict.fromkeys(components or [])))
 
 
 def chosen_version(explicit: str | None) -> str:

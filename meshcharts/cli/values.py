@@ -10,10 +10,10 @@ import typer
 
 from meshcharts.base.fsutil import write_atomic
 from meshcharts.base.yamltext import dump_values
-from meshcharts.catalog.charts import all_charts
 from meshcharts.chart.assemble import chart_values
 from meshcharts.chart.valuesfile import provenance_keys, validate_values, values_file
 from meshcharts.cli.common import (
+    ComponentsDirOpt,
     EnvFileOpt,
     FormatOpt,
     ProfileOrEnvOpt,
@@ -74,6 +74,7 @@ def values(
         ),
     ] = TextOrJson.text,
     profiles: ProfilesDirOpt = None,
+    component_dirs: ComponentsDirOpt = None,
 ) -> None:
     """Print or write resolved values, an environment's values file, or their provenance.
 
@@ -81,7 +82,7 @@ def values(
     --chart): only what differs from the packaged chart's values.yaml (--full: all),
     validated against the chart's values.schema.json before anything is written.
     """
-    available = profile_set(profiles)
+    available = profile_set(profiles, component_dirs)
     environment, name = chosen_environment(env, profile)
     resolution = resolve_choice(available, environment, name, set_args(set_, set_string))
     if chart is not None and chart not in resolution.charts:
@@ -127,18 +128,24 @@ def _profile_values(resolution: Resolution, chart: str | None, *, validate: bool
     if validate:
         for name in charts:
             components = resolution.charts[name]
-            part = chart_values(all_charts()[name], components, tree)
-            validate_values(part, resolution.values, chart=name, components=components)
+            part = chart_values(resolution.chart(name), components, tree)
+            validate_values(
+                part, resolution.values, chart=resolution.chart(name), components=components
+            )
     if chart is not None:
-        tree = chart_values(all_charts()[chart], resolution.charts[chart], tree)
+        tree = chart_values(resolution.chart(chart), resolution.charts[chart], tree)
     return tree
 
 
 @app.command("profiles")
 @user_errors
-def list_profiles(profiles: ProfilesDirOpt = None, output: FormatOpt = TextOrJson.text) -> None:
+def list_profiles(
+    profiles: ProfilesDirOpt = None,
+    component_dirs: ComponentsDirOpt = None,
+    output: FormatOpt = TextOrJson.text,
+) -> None:
     """List the profiles with their descriptions."""
-    available = profile_set(profiles)
+    available = profile_set(profiles, component_dirs)
     items = [available.get(name) for name in available.names()]
     if output is TextOrJson.json:
         print_json(

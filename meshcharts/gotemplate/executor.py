@@ -139,6 +139,9 @@ class TemplateSet:
         self.name = name
         self.trees: dict[str, nodes.Tree] = {}
         self.budget: _Budget | None = None  # shared by the includes of one execution
+        # Called with (map, key) when a field lookup finds no key in a map (a check may
+        # want to know which values templates read that are not there).
+        self.on_missing_key: Callable[[Mapping[str, Any], str], None] | None = None
 
     def add_file(self, name: str, text: str) -> None:
         """Parse one file; its defined templates replace earlier ones of the same name.
@@ -460,6 +463,19 @@ class _State:
             static = next_static
         return self.eval_field(dot, idents[-1], node, args, final, receiver, static)
 
+    def map_field(self, receiver: Mapping[str, Any], name: str) -> Any:
+        """A map's value for a field name (Helm's ``missingkey=zero``: nil when absent).
+
+        An absent key is reported to the set's ``on_missing_key`` hook, if any.
+        """
+        value = receiver.get(name)
+        if value is not None:
+            return value
+        hook = self.tset.on_missing_key
+        if hook is not None and name not in receiver:
+            hook(receiver, name)
+        return NIL_IFACE
+
     def eval_field(
         self,
         dot: Any,
@@ -475,8 +491,7 @@ class _State:
         if receiver is NIL_IFACE:
             raise self.error(f"nil pointer evaluating interface {{}}.{name}")
         if type(receiver) is dict and final is _MISSING and (args is None or len(args) < 2):
-            value = receiver.get(name)
-            return NIL_IFACE if value is None else value
+            return self.map_field(receiver, name)
         method = self.tset.methods(receiver, name)
         if method is not None:
             bound = GoFunc(functools.partial(method.impl, receiver), method.params, method.variadic)
@@ -487,8 +502,7 @@ class _State:
                 raise self.error(f"{name} is not a method but has arguments")
             if isinstance(receiver, StringMap):
                 return receiver.get(name, "")
-            value = receiver.get(name)
-            return NIL_IFACE if value is None else value
+            return self.map_field(receiver, name)
         if isinstance(receiver, GoStruct) and name in receiver.fields:
             if has_args:
                 raise self.error(f"{name} has arguments but cannot be invoked as function")

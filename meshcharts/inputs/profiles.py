@@ -1,25 +1,27 @@
 """Profiles: Python files that pick components per chart and set their values.
 
 A profile file defines ``PROFILE = Profile(...)``. Built-in profiles ship with
-meshcharts; ``--profiles DIR`` adds every ``*.py`` file of DIR. A profile may extend
-another; the chain is resolved root first, so the child's values apply last.
+meshcharts; ``--profiles DIR`` adds every ``*.py`` file of DIR (a file there may define
+components and charts too). A profile may extend another; the chain is resolved root
+first, so the child's values apply last. The profile set also carries the catalog of
+charts and components the profiles compile: the built-in one plus the user's.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import math
-import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from types import MappingProxyType
+from types import MappingProxyType, ModuleType
 from typing import Any
 
 from meshcharts.base.limits import MAX_DEPTH
 from meshcharts.base.names import check_dns_label
+from meshcharts.catalog.charts import Catalog, Part, builtin_catalog
 from meshcharts.errors import ProfileError
+from meshcharts.inputs.components import defines_parts, load_catalog, module_parts, run_file
 
 __all__ = ["Profile", "ProfileSet", "builtin_profiles_dir", "load_profiles"]
 
@@ -119,21 +121,7 @@ def builtin_profiles_dir() -> Path:
     return packaged if packaged.is_dir() else package.parent / "profiles"
 
 
-def _load_file(path: Path) -> Profile:
-    module_name = f"meshcharts._profile_{abs(hash(str(path.resolve())))}"
-    spec = importlib.util.spec_from_file_location(module_name, path)
-    if spec is None or spec.loader is None:
-        raise ProfileError(str(path), "cannot be loaded as a Python file")
-    module = importlib.util.module_from_spec(spec)
-    try:
-        spec.loader.exec_module(module)
-    except ProfileError as exc:  # a Profile(...) with a wrong field
-        raise ProfileError(str(path), exc.problem) from None
-    except (Exception, SystemExit) as exc:  # a user's file can fail in any way; report it
-        detail = " ".join(str(exc).split())[:300]
-        raise ProfileError(str(path), f"failed to load: {type(exc).__name__}: {detail}") from None
-    finally:
-        sys.modules.pop(module_name, None)
+def _profile_of(path: Path, module: ModuleType) -> Profile:
     profile = getattr(module, "PROFILE", None)
     if not isinstance(profile, Profile):
         raise ProfileError(str(path), "must define PROFILE = meshcharts.Profile(...)")
@@ -145,21 +133,40 @@ def _load_file(path: Path) -> Profile:
 
 @cache
 def _load_builtin(folder: Path) -> tuple[Profile, ...]:
-    return tuple(_load_file(path) for path in sorted(folder.glob("*.py")))
+    return tuple(
+        _profile_of(path, run_file(path, ProfileError)) for path in sorted(folder.glob("*.py"))
+    )
 
 
-def _load_dir(folder: Path) -> tuple[Profile, ...]:
+def _load_dir(folder: Path) -> tuple[list[Profile], list[Part]]:
+    """The profiles of a ``--profiles`` folder, and the parts defined beside them."""
     if not folder.is_dir():
         raise ProfileError(f"--profiles {folder}", "not a folder")
-    return tuple(_load_file(path) for path in sorted(folder.glob("*.py")))
+    profiles: list[Profile] = []
+    parts: list[Part] = []
+    for path in sorted(folder.glob("*.py")):
+        module = run_file(path, ProfileError)
+        if defines_parts(module):
+            parts += module_parts(module, str(path), str(path))
+            if not hasattr(module, "PROFILE"):
+                continue
+        profiles.append(_profile_of(path, module))
+    return profiles, parts
 
 
 @dataclass(frozen=True)
 class ProfileSet:
-    """The profiles available to one run: built-ins plus the user's."""
+    """The profiles available to one run, built-ins plus the user's, and the catalog.
+
+    Attributes:
+        profiles: name -> profile.
+        builtin: the names of the built-in profiles.
+        catalog: the charts and components the profiles compile (built-in and the user's).
+    """
 
     profiles: Mapping[str, Profile]
     builtin: frozenset[str]
+    catalog: Catalog = field(default_factory=builtin_catalog)
 
     def names(self) -> list[str]:
         """All profile names, sorted."""
@@ -211,20 +218,37 @@ class ProfileSet:
         return result
 
 
-def load_profiles(extra_dirs: Iterable[Path] = ()) -> ProfileSet:
-    """Load the built-in profiles and those in ``extra_dirs``.
+def load_profiles(
+    extra_dirs: Iterable[Path] = (),
+    component_dirs: Iterable[Path] = (),
+    *,
+    entry_points: bool = True,
+) -> ProfileSet:
+    """Load the built-in profiles, those in ``extra_dirs``, and the catalog they compile.
+
+    Args:
+        extra_dirs: ``--profiles`` folders; a file there may also define components and
+            charts (:mod:`meshcharts.inputs.components`).
+        component_dirs: ``--components`` folders of component and chart files.
+        entry_points: add the parts of installed packages (entry point group
+            ``meshcharts.components``).
 
     Raises:
         ProfileError: a file fails to load, or a user profile reuses a taken name.
+        CatalogError: a component or chart fails to load or clashes with another.
     """
     profiles: dict[str, Profile] = {p.name: p for p in _load_builtin(builtin_profiles_dir())}
     builtin = frozenset(profiles)
-    for folder in extra_dirs:
-        for profile in _load_dir(folder):
+    parts: list[Part] = []
+    for folder in dict.fromkeys(extra_dirs):
+        found, beside = _load_dir(folder)
+        parts += beside
+        for profile in found:
             if profile.name in profiles:
                 taken = profiles[profile.name].source
                 raise ProfileError(
                     profile.source, f"profile {profile.name!r} is already defined in {taken}"
                 )
             profiles[profile.name] = profile
-    return ProfileSet(MappingProxyType(profiles), builtin)
+    catalog = load_catalog(parts, component_dirs, entry_points=entry_points)
+    return ProfileSet(MappingProxyType(profiles), builtin, catalog)

@@ -29,11 +29,12 @@ from meshcharts.chart.profile import (
     NAMESPACE,
     assemble_profile,
     revision_namespace,
-    revision_tree,
+    revision_trees,
 )
 from meshcharts.chart.valuesfile import ValuesFile, values_file
 from meshcharts.checks.coexist import Collision, check_coexistence, coexistence_collisions
 from meshcharts.checks.lint import RULE_IDS, WARNING, Finding, lint, lint_errors
+from meshcharts.checks.render import RenderError, undeclared_reads
 from meshcharts.errors import LintError, UserError
 from meshcharts.inputs.environments import (
     EnvError,
@@ -60,6 +61,7 @@ __all__ = [
     "build_json",
     "build_packages",
     "check_allowed",
+    "check_declared_reads",
     "check_revision",
     "environment_values",
     "render_files",
@@ -167,28 +169,59 @@ def build_packages(
         if warnings is not None:
             warnings += [(f"profile {name}", f) for f in found if f.severity == WARNING]
         stable = assemble_profile(resolution, version=version, source_commit=commit)
+        check_declared_reads(resolution, stable)
         packages += [BuiltPackage(name, tree, package_chart(tree, mtime=mtime)) for tree in stable]
-        if "istio" not in resolution.charts:
-            continue
         for revision in dict.fromkeys(revisions):
-            canary = revision_tree(
+            canaries = revision_trees(
                 profiles, name, revision, version=version, sets=sets, source_commit=commit
             )
-            check_coexistence(
-                _istio(stable),
-                canary,
-                revision=revision,
-                namespaces=(NAMESPACE, revision_namespace(revision)),
-            )
-            data = package_chart(canary, mtime=mtime)
-            packages.append(
-                BuiltPackage(name, canary, data, revision, revision_namespace(revision))
-            )
+            for canary in canaries:
+                check_coexistence(
+                    _named(stable, canary.name),
+                    canary,
+                    revision=revision,
+                    namespaces=(NAMESPACE, revision_namespace(revision)),
+                )
+                data = package_chart(canary, mtime=mtime)
+                packages.append(
+                    BuiltPackage(name, canary, data, revision, revision_namespace(revision))
+                )
     return packages
 
 
-def _istio(trees: Sequence[ChartTree]) -> ChartTree:
-    return next(tree for tree in trees if tree.name == "istio")
+def check_declared_reads(resolution: Resolution, trees: Sequence[ChartTree]) -> None:
+    """Refuse a user's component whose templates read values it does not declare.
+
+    Each chart holding a user's component is rendered with its example install values;
+    a lookup of a key below such a component's values that is not there is an error (a
+    component declares every value it reads, with its default, so that the schema, the
+    README and ``--explain`` know it).
+
+    Raises:
+        UserError: naming the component's file, the template and the value.
+    """
+    for tree in trees:
+        users = {c.name: c for c in resolution.charts[tree.name] if c.source}
+        if not users:
+            continue
+        try:
+            found = undeclared_reads(tree, set(users), namespace=NAMESPACE)
+        except RenderError as exc:
+            raise UserError(
+                f"chart {tree.name} of profile {resolution.profile}",
+                f"cannot be rendered to check the values its templates read: {exc}",
+            ) from None
+        for template, path in found:
+            component = users[path.split(".", 1)[0]]
+            raise UserError(
+                component.source,
+                f"component {component.name}: {template} reads values.{path}, which the "
+                "component does not declare (add it to its defaults, with docs)",
+            )
+
+
+def _named(trees: Sequence[ChartTree], name: str) -> ChartTree:
+    return next(tree for tree in trees if tree.name == name)
 
 
 def check_allowed(allow: frozenset[str]) -> None:
@@ -688,10 +721,18 @@ def check_revision(
     check_dns_label(revision, what="revision")
     check_version(version)
     resolution = resolve(profiles, name, sets=sets)
-    if "istio" not in resolution.charts:
-        raise UserError(f"profile {name!r}", "builds no istio chart, so there is no control plane")
-    stable = _istio(assemble_profile(resolution, version=version))
-    canary = revision_tree(profiles, name, revision, version=version, sets=sets)
+    canaries = revision_trees(profiles, name, revision, version=version, sets=sets)
+    if not canaries:
+        raise UserError(
+            f"profile {name!r}", "builds no chart with revisions, so there is no control plane"
+        )
+    stable = assemble_profile(resolution, version=version)
     namespaces = (NAMESPACE, revision_namespace(revision))
-    collisions = coexistence_collisions(stable, canary, revision=revision, namespaces=namespaces)
+    collisions = [
+        collision
+        for canary in canaries
+        for collision in coexistence_collisions(
+            _named(stable, canary.name), canary, revision=revision, namespaces=namespaces
+        )
+    ]
     return CoexistReport(name, revision, namespaces, tuple(collisions))

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from meshcharts.base.fsutil import MARKER, check_output_dir, staged_dir, write_files
 from meshcharts.errors import HelmNotFoundError, UserError
+from meshcharts.inputs.profiles import ProfileSet
 from meshcharts.release.build import BuiltPackage, build_packages
 from meshcharts.release.helmbinary import helm_template, helm_version
 
@@ -148,21 +149,37 @@ def update_golden(expected: Mapping[str, bytes], golden_dir: Path) -> None:
         write_files(staged, expected)
 
 
-def golden_files() -> dict[str, bytes]:
-    """Every golden file a fresh build of the built-in profiles makes (needs Helm 4.1.4).
+def golden_profiles(profiles: ProfileSet, names: Sequence[str] = ()) -> list[str]:
+    """The profiles a golden folder holds: ``names``, else the user's, else the built-ins."""
+    if names:
+        for name in names:
+            profiles.get(name)
+        return sorted(dict.fromkeys(names))
+    user = [name for name in profiles.names() if name not in profiles.builtin]
+    return user or sorted(profiles.builtin)
+
+
+def golden_files(profiles: ProfileSet | None = None, names: Sequence[str] = ()) -> dict[str, bytes]:
+    """Every golden file a fresh build of the profiles makes (needs Helm 4.1.4).
+
+    Args:
+        profiles: the available profiles (default: the built-ins).
+        names: the profiles to build (default: the user's profiles of ``profiles`` if it
+            has any, else the built-ins; see :func:`golden_profiles`).
 
     Raises:
         HelmNotFoundError: no helm, or not the version goldens are rendered with.
+        UserError: an unknown profile, or a profile that does not build.
     """
     from meshcharts.catalog.charts import ISTIO_VERSION
     from meshcharts.chart.buildinfo import GOLDEN_SOURCE_COMMIT
     from meshcharts.inputs.profiles import load_profiles
     from meshcharts.release.helmbinary import find_helm
 
-    available = load_profiles()
+    available = profiles or load_profiles()
     packages = build_packages(
         available,
-        sorted(available.builtin),
+        golden_profiles(available, names),
         version=ISTIO_VERSION,
         source_commit=GOLDEN_SOURCE_COMMIT,
     )

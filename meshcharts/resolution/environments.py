@@ -33,7 +33,7 @@ def profile_resolution(profiles: ProfileSet, name: str) -> Resolution:
 
 
 def _check_keys(env: Environment, base: Resolution) -> None:
-    known = known_keys(base.charts)
+    known = known_keys(base.charts, base.catalog)
     for layer in env.layers:
         for key in layer.values:
             if key not in known:

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
-from functools import cache
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Any
 
-from meshcharts.catalog.charts import all_charts, chart_components
-from meshcharts.catalog.component import Component
+from meshcharts.catalog.charts import Catalog, builtin_catalog
+from meshcharts.catalog.component import ChartDef, Component
 from meshcharts.errors import ValuesError
 from meshcharts.inputs.profiles import ProfileSet
 from meshcharts.inputs.setvalues import SetArg, apply_sets, parse_set
@@ -44,23 +44,31 @@ class Resolution:
         charts: chart name -> compiled components, in install order.
         values: the merged values of all charts, with provenance.
         required: values to set at install (dotted key -> example).
+        catalog: the catalog the charts come from (built-in charts and the user's).
     """
 
     profile: str
     charts: Mapping[str, tuple[Component, ...]]
     values: ResolvedValues
     required: Mapping[str, str]
+    catalog: Catalog = field(default_factory=builtin_catalog)
+
+    def chart(self, name: str) -> ChartDef:
+        """The definition of the compiled chart ``name``."""
+        return self.catalog.charts[name]
 
 
 Compiled = tuple[tuple[str, tuple[str, ...]], ...]
 """Charts and component names: a cache key for the catalog's own components."""
 
+Charts = Mapping[str, tuple[Component, ...]]
 
-def _catalog_key(charts: Mapping[str, tuple[Component, ...]]) -> Compiled | None:
+
+def _catalog_key(charts: Charts, catalog: Catalog) -> Compiled | None:
     """A cache key if every component is the catalog's own object, else None."""
     key = []
     for name, components in charts.items():
-        chart = all_charts().get(name)
+        chart = catalog.charts.get(name)
         own = {c.name: c for c in chart.components} if chart else {}
         if any(own.get(c.name) is not c for c in components):
             return None
@@ -68,49 +76,55 @@ def _catalog_key(charts: Mapping[str, tuple[Component, ...]]) -> Compiled | None
     return tuple(key)
 
 
-def _components(key: Compiled) -> dict[str, tuple[Component, ...]]:
+def _components(key: Compiled, catalog: Catalog) -> dict[str, tuple[Component, ...]]:
     charts = {}
     for name, names in key:
-        chart = all_charts()[name]
-        by_name = {c.name: c for c in chart.components}
+        by_name = {c.name: c for c in catalog.charts[name].components}
         charts[name] = tuple(by_name[n] for n in names)
     return charts
 
 
-def _merged_defaults(charts: Mapping[str, tuple[Component, ...]]) -> dict[str, Any]:
-    trees = [all_charts()[name].defaults(components) for name, components in charts.items()]
+def _merged_defaults(charts: Charts, catalog: Catalog) -> dict[str, Any]:
+    trees = [catalog.charts[name].defaults(components) for name, components in charts.items()]
     return dict(merge_layers([Layer("chart", tree) for tree in trees]).values)
 
 
-@cache
-def _cached_defaults(key: Compiled) -> dict[str, Any]:
-    return _merged_defaults(_components(key))
+@lru_cache(maxsize=256)
+def _cached_defaults(key: Compiled, catalog: Catalog) -> dict[str, Any]:
+    return _merged_defaults(_components(key, catalog), catalog)
 
 
-def chart_defaults(charts: Mapping[str, tuple[Component, ...]]) -> dict[str, Any]:
-    """The default values of the compiled components of every chart, as one tree (a copy)."""
-    key = _catalog_key(charts)
+def chart_defaults(charts: Charts, catalog: Catalog | None = None) -> dict[str, Any]:
+    """The default values of the compiled components of every chart, as one tree (a copy).
+
+    Args:
+        charts: chart name -> compiled components.
+        catalog: where the charts are defined (default: the built-in catalog).
+    """
+    catalog = catalog or builtin_catalog()
+    key = _catalog_key(charts, catalog)
     if key is None:
-        return _merged_defaults(charts)
-    return copy.deepcopy(_cached_defaults(key))
+        return _merged_defaults(charts, catalog)
+    return copy.deepcopy(_cached_defaults(key, catalog))
 
 
-def _merge_rules(charts: Mapping[str, tuple[Component, ...]]) -> MergeRules:
+def _merge_rules(charts: Charts, catalog: Catalog) -> MergeRules:
     rules: list[MergeRule] = []
     for name, components in charts.items():
-        rules += all_charts()[name].merge_rules(components).rules
+        rules += catalog.charts[name].merge_rules(components).rules
     return MergeRules(tuple(rules))
 
 
-@cache
-def _cached_rules(key: Compiled) -> MergeRules:
-    return _merge_rules(_components(key))
+@lru_cache(maxsize=256)
+def _cached_rules(key: Compiled, catalog: Catalog) -> MergeRules:
+    return _merge_rules(_components(key, catalog), catalog)
 
 
-def merge_rules(charts: Mapping[str, tuple[Component, ...]]) -> MergeRules:
+def merge_rules(charts: Charts, catalog: Catalog | None = None) -> MergeRules:
     """The keyed-list merge rules declared by the charts and their compiled components."""
-    key = _catalog_key(charts)
-    return _merge_rules(charts) if key is None else _cached_rules(key)
+    catalog = catalog or builtin_catalog()
+    key = _catalog_key(charts, catalog)
+    return _merge_rules(charts, catalog) if key is None else _cached_rules(key, catalog)
 
 
 def _check_known(resolved: ResolvedValues, known: set[str], profile: str) -> None:
@@ -124,11 +138,12 @@ def _check_known(resolved: ResolvedValues, known: set[str], profile: str) -> Non
             )
 
 
-def known_keys(charts: Mapping[str, tuple[Component, ...]]) -> set[str]:
+def known_keys(charts: Charts, catalog: Catalog | None = None) -> set[str]:
     """The top-level keys the compiled charts read: ``global`` and their values."""
+    catalog = catalog or builtin_catalog()
     known = {"global"}
     for name, components in charts.items():
-        known |= set(all_charts()[name].values)
+        known |= set(catalog.charts[name].values)
         known |= {c.name for c in components if c.defaults is not None}
     return known
 
@@ -169,7 +184,7 @@ def resolve_from(
     if sets:
         resolved = merge_layers([set_layer(sets, resolved.values)], base=resolved)
     if resolved is not base.values:
-        _check_known(resolved, known_keys(base.charts), base.profile)
+        _check_known(resolved, known_keys(base.charts, base.catalog), base.profile)
     return replace(base, values=resolved)
 
 
@@ -187,15 +202,19 @@ def resolve(
         ValuesError: a malformed ``--set`` or a key that no compiled component reads.
     """
     chain = profiles.chain(name)
+    catalog = profiles.catalog
+    wanted = profiles.charts(name)
+    for chart in wanted:
+        catalog.chart(chart, profile=name)  # an unknown chart is an error, not skipped
     charts = {
-        chart: chart_components(chart, components, profile=name)
-        for chart in all_charts()
-        if (components := profiles.charts(name).get(chart)) is not None
+        chart: catalog.components(chart, wanted[chart], profile=name)
+        for chart in catalog.charts
+        if chart in wanted
     }
-    defaults = chart_defaults(charts)
+    defaults = chart_defaults(charts, catalog)
     layers = [Layer("chart defaults", defaults, "meshcharts catalog")]
     layers += [Layer(f"profile {p.name}", p.values, p.source) for p in chain]
-    resolved = merge_layers(layers, rules=merge_rules(charts))
-    _check_known(resolved, known_keys(charts), name)
-    base = Resolution(name, charts, resolved, profiles.required(name))
+    resolved = merge_layers(layers, rules=merge_rules(charts, catalog))
+    _check_known(resolved, known_keys(charts, catalog), name)
+    base = Resolution(name, charts, resolved, profiles.required(name), catalog)
     return resolve_from(base, sets=sets, extra_layers=extra_layers)
