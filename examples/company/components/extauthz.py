@@ -6,9 +6,11 @@ EnvoyFilter that adds Envoy's ``envoy.ext_authz`` HTTP filter to the inbound lis
 the selected workloads. Built with ``--components examples/company/components``.
 """
 
+from typing import Any
+
 from meshcharts import Component
 
-_DEFAULTS = {
+_DEFAULTS: dict[str, Any] = {
     "enabled": True,
     "replicaCount": 2,
     "image": "openpolicyagent/opa:0.10.5-istio",
@@ -22,18 +24,24 @@ _DEFAULTS = {
     },
 }
 
-_DOCS = {
-    "enabled": "Run the external authorization service and add its filter to the selected workloads.",
+_DOCS: dict[str, str] = {
+    "enabled": (
+        "Run the external authorization service and add its filter to the selected workloads."
+    ),
     "replicaCount": "Replicas of the authorization server.",
     "image": "The authorization server image, a full reference (registry/name:tag).",
     "port": "The gRPC port of Envoy's external authorization API on the server.",
-    "failOpen": "Let requests through while the server cannot be reached (Envoy's failure_mode_allow).",
+    "failOpen": (
+        "Let requests through while the server cannot be reached (Envoy's failure_mode_allow)."
+    ),
     "timeout": "How long a sidecar waits for the server's decision (a duration, e.g. 0.5s).",
-    "workloadSelector": "Labels of the pods whose inbound requests are authorized (an empty map: every sidecar).",
+    "workloadSelector": (
+        "Labels of the pods whose inbound requests are authorized (an empty map: every sidecar)."
+    ),
     "resources": "Requests and limits of the authorization server container.",
 }
 
-_SCHEMA = {
+_SCHEMA: dict[str, dict[str, Any]] = {
     "port": {"type": "integer", "minimum": 1, "maximum": 65535},
     "replicaCount": {"type": "integer", "minimum": 1},
     "timeout": {"type": "string", "pattern": "^[0-9]+(\\.[0-9]+)?(ms|s)$"},
@@ -43,7 +51,10 @@ _SCHEMA = {
 COMPONENT = Component(
     name="extAuthz",
     chart="istio",
-    summary="External authorization (extAuthz): an authorization server every selected sidecar asks first",
+    summary=(
+        "External authorization (extAuthz): an authorization server every selected sidecar "
+        "asks first"
+    ),
     defaults=_DEFAULTS,
     docs=_DOCS,
     schema=_SCHEMA,

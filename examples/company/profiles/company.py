@@ -4,7 +4,7 @@ from meshcharts import Profile
 
 PROFILE = Profile(
     name="company",
-    description="Default control plane with external authorization (extAuthz) on selected workloads",
+    description="Default control plane with external authorization on selected workloads",
     extends="default",
     # A profile lists every component of a chart it names: the default ones and extAuthz.
     charts={
