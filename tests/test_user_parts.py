@@ -556,3 +556,28 @@ def test_an_entry_point_that_fails_to_import_is_one_line(tmp_path: Path) -> None
     assert_one_line_error(
         code, stderr, "entry point acme = acme_mesh", "RuntimeError: acme is broken"
     )
+
+
+def test_a_user_chart_is_published_and_release_diffed_like_the_built_ins(tmp_path: Path) -> None:
+    for version, label in (("1.0.6", "grafana_dashboard"), ("1.0.7", "dashboards")):
+        code, _, stderr = run(
+            "build", *EXAMPLE_ARGS, "-p", "company", "--version", version,
+            "--set", f"dashboards.label={label}", "--build-dir", str(tmp_path / version),
+        )  # fmt: skip
+        assert code == 0, stderr
+    repo = tmp_path / "repo"
+    code, _, stderr = run("publish", "--to", str(repo), "--build-dir", str(tmp_path / "1.0.6"))
+    assert code == 0, stderr
+    index = yaml.safe_load((repo / "company" / "index.yaml").read_text())
+    assert [e["version"] for e in index["entries"]["company-dashboards"]] == ["1.0.6"]
+    assert (repo / "company" / "company-dashboards-1.0.6.tgz").is_file()
+    old = tmp_path / "1.0.6" / "company" / "company-dashboards-1.0.6.tgz"
+    new = tmp_path / "1.0.7" / "company" / "company-dashboards-1.0.7.tgz"
+    code, stdout, stderr = run(
+        "release-diff", str(old), str(new), *EXAMPLE_ARGS, "--format", "json"
+    )
+    assert code == 0, stderr
+    report = json.loads(stdout)
+    assert not report["breaking"]
+    changed = {(c["kind"], c["name"]) for c in report["changes"]}
+    assert ("ConfigMap", "dashboard-mesh-overview") in changed

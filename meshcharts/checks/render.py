@@ -18,7 +18,7 @@ schema validation (meshcharts validates at build time), subcharts.
 from __future__ import annotations
 
 import functools
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -211,12 +211,18 @@ def render_chart(
     _check_kube_version(tree, kube_version)
     tset, names = _template_set(tree)
     top = _top_object(tree, release, namespace, values, kube_version)
-    rendered: list[RenderedFile] = []
+    rendered = [RenderedFile(name, text) for name, text in _renders(tree, tset, names, top)]
+    return sorted(rendered, key=lambda f: f.path)
+
+
+def _renders(
+    tree: ChartTree, tset: TemplateSet, names: list[str], top: ValuesMap
+) -> Iterator[tuple[str, str]]:
+    """Run every template that is not a partial (``_*``), in Helm's order."""
     for name in names:
         if not name.rsplit("/", 1)[-1].startswith("_"):
             top["Template"] = ValuesMap({"Name": name, "BasePath": f"{tree.name}/templates"})
-            rendered.append(RenderedFile(name, _execute(tset, name, top)))
-    return sorted(rendered, key=lambda f: f.path)
+            yield name, _execute(tset, name, top)
 
 
 def _check_kube_version(tree: ChartTree, kube_version: str) -> None:
@@ -294,22 +300,15 @@ def undeclared_reads(
     paths: dict[int, tuple[str, ...]] = {}
     _paths(top["Values"], (), paths)
     missing: dict[tuple[str, ...], str] = {}
-    current = ""
 
     def miss(receiver: Mapping[str, Any], key: str) -> None:
         path = paths.get(id(receiver))
-        if path is not None:
-            missing.setdefault((*path, key), current)
+        if path is not None:  # a map of the values, not one a template made
+            missing.setdefault((*path, key), top["Template"]["Name"])
 
     tset.on_missing_key = miss
-    try:
-        for name in names:
-            if not name.rsplit("/", 1)[-1].startswith("_"):
-                current = name
-                top["Template"] = ValuesMap({"Name": name, "BasePath": f"{tree.name}/templates"})
-                _execute(tset, name, top)
-    finally:
-        tset.on_missing_key = None
+    for _ in _renders(tree, tset, names, top):
+        pass
     return sorted(
         ((template, ".".join(path)) for path, template in missing.items() if path[0] in tops),
         key=lambda found: found[1],
