@@ -581,3 +581,22 @@ def test_a_user_chart_is_published_and_release_diffed_like_the_built_ins(tmp_pat
     assert not report["breaking"]
     changed = {(c["kind"], c["name"]) for c in report["changes"]}
     assert ("ConfigMap", "dashboard-mesh-overview") in changed
+
+
+def test_a_component_listed_by_its_chart_and_defined_loose_is_one_component(tmp_path: Path) -> None:
+    folder = tmp_path / "components"
+    write_component(folder, chart="probes")
+    (folder / "templates" / "_chart").mkdir()
+    (folder / "templates" / "_chart" / "NOTES.txt").write_text("notes\n")
+    (folder / "chart.py").write_text(
+        "from meshcharts import ChartDef\nfrom probe import COMPONENT\n"
+        "CHART = ChartDef(name='probes', description='Probes', values={'revision': ''},\n"
+        "    components=(COMPONENT,), template_path='templates/_chart')\n"
+    )
+    sys.path.insert(0, str(folder))
+    try:
+        catalog = load_profiles([], [folder]).catalog
+    finally:
+        sys.path.remove(str(folder))
+        sys.modules.pop("probe", None)
+    assert [c.name for c in catalog.charts["probes"].components] == ["probe"]

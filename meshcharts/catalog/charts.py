@@ -97,6 +97,8 @@ def _add_component(chart: ChartDef, component: Component) -> ChartDef:
             f"of chart {chart.name}",
         )
     for other in chart.components:
+        if replace(other, source="") == replace(component, source=""):
+            return chart  # listed by its chart and defined loose too: one component
         if other.name == component.name:
             raise CatalogError(
                 _where(component),
