@@ -356,6 +356,16 @@ def test_plan_names_packages_that_exist(tmp_path: Path) -> None:
 # --- one vocabulary: every command against one table --------------------------------------
 
 SHARED = {"--profiles", "--components"}
+REGISTRY = {
+    "--plain-http",
+    "--ca-file",
+    "--cert-file",
+    "--key-file",
+    "--insecure-skip-tls-verify",
+    "--username",
+    "--password-stdin",
+    "--timeout",
+}
 TABLE: dict[str, tuple[set[str], tuple[str, ...]]] = {
     # command: (options besides --help, --format choices)
     "build": (
@@ -424,11 +434,16 @@ TABLE: dict[str, tuple[set[str], tuple[str, ...]]] = {
         ("markdown", "text", "json"),
     ),
     "diff": ({"--env", "--profile", "--version", "--format"} | SHARED, ("text", "json")),
-    "release-diff": ({"--env", "--format", "--allow-breaking"} | SHARED, ("text", "json")),
-    "publish": (
-        {"--to", "--build-dir", "--profile", "--plain-http", "--force", "--timeout", "--format"},
+    "release-diff": (
+        {"--env", "--format", "--allow-breaking"} | SHARED | REGISTRY,
         ("text", "json"),
     ),
+    "publish": (
+        {"--to", "--build-dir", "--profile", "--url", "--force", "--format"} | REGISTRY,
+        ("text", "json"),
+    ),
+    "registry login": (REGISTRY | {"--registry-config"}, ()),
+    "registry logout": ({"--registry-config"}, ()),
     "version show": ({"--format"}, ("text", "json")),
     "version bump": ({"--pre", "--format"}, ("text", "json")),
     "golden check": ({"--golden", "--profile"} | SHARED, ()),
@@ -471,18 +486,22 @@ def _usage_block() -> str:
 
 def test_readme_usage_matches_the_cli() -> None:
     block = _usage_block()
+    shared = block.split("REGISTRY OPTIONS:", 1)[1]
+    registry = set(re.findall(r"--[a-z][-a-z]*", shared))
+    assert registry, "the usage block lacks the REGISTRY OPTIONS it refers to"
     groups: dict[str, set[str]] = {}
     current = ""
-    for line in block.splitlines():
+    for line in block.split("REGISTRY OPTIONS:", 1)[0].splitlines():
         if line.startswith("meshcharts "):
             words = line.split()
             if words[1].startswith("-"):  # the tool's own options
                 current = ""
                 continue
-            grouped = words[1] in ("golden", "version")
+            grouped = words[1] in ("golden", "version", "registry")
             current = f"{words[1]} {words[2]}" if grouped else words[1]
         if current:
             found = set(re.findall(r"--[a-z][-a-z]*", line))
+            found |= registry if "[REGISTRY OPTIONS]" in line else set()
             found |= {"--profile"} if re.search(r"[\s\[(]-p NAME", line) else set()
             groups.setdefault(current, set()).update(found)
     for name, (options, _) in TABLE.items():

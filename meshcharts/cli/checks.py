@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
+from contextlib import ExitStack, contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -12,15 +14,24 @@ from meshcharts.chart.profile import CANARY
 from meshcharts.checks.lint import format_finding, lint, lint_errors, lint_summary
 from meshcharts.cli.common import (
     BuildDirOpt,
+    CaFileOpt,
+    CertFileOpt,
     ComponentsDirOpt,
     EnvFileOpt,
     FormatOpt,
+    InsecureOpt,
+    KeyFileOpt,
     OneProfileOpt,
+    Package,
+    PasswordStdinOpt,
+    PlainHttpOpt,
     ProfileOrEnvOpt,
     ProfilesDirOpt,
     SetOpt,
     SetStringOpt,
     TextOrJson,
+    TimeoutOpt,
+    UsernameOpt,
     VersionOpt,
     app,
     chosen_build_dir,
@@ -30,6 +41,8 @@ from meshcharts.cli.common import (
     plural,
     print_json,
     profile_set,
+    registry_connection,
+    registry_credentials,
     resolve_choice,
     set_args,
     user_errors,
@@ -38,6 +51,11 @@ from meshcharts.errors import UserError
 from meshcharts.inputs.environments import load_environment
 from meshcharts.release.build import check_revision
 from meshcharts.resolution.environments import check_profile
+
+if TYPE_CHECKING:  # imported when a package comes from a registry
+    from meshcharts.publish.credentials import Credentials
+    from meshcharts.publish.oci import Connection
+    from meshcharts.publish.pull import ChartRef
 
 
 class PlanFormat(StrEnum):
@@ -234,12 +252,22 @@ def diff_command(
 @user_errors
 def release_diff_command(
     old: Annotated[
-        Path,
-        typer.Argument(metavar="OLD.tgz", help="The released package.", show_default=False),
+        Package,
+        typer.Argument(
+            metavar="OLD",
+            parser=Package,
+            help="The released package: a .tgz, or oci://HOST/PATH/NAME:VERSION.",
+            show_default=False,
+        ),
     ],
     new: Annotated[
-        Path,
-        typer.Argument(metavar="NEW.tgz", help="The package to upgrade to.", show_default=False),
+        Package,
+        typer.Argument(
+            metavar="NEW",
+            parser=Package,
+            help="The package to upgrade to: a .tgz, or oci://HOST/PATH/NAME:VERSION.",
+            show_default=False,
+        ),
     ],
     env: Annotated[
         Path | None,
@@ -251,11 +279,64 @@ def release_diff_command(
     ] = False,
     profiles: ProfilesDirOpt = None,
     component_dirs: ComponentsDirOpt = None,
+    plain_http: PlainHttpOpt = False,
+    ca_file: CaFileOpt = None,
+    cert_file: CertFileOpt = None,
+    key_file: KeyFileOpt = None,
+    insecure: InsecureOpt = False,
+    username: UsernameOpt = None,
+    password_stdin: PasswordStdinOpt = False,
+    timeout: TimeoutOpt = 60,
 ) -> None:
     """Classify every change from OLD to NEW for helm upgrade: breaking, disruptive or safe.
 
-    Exit 1 when a change is breaking (unless --allow-breaking), else 0.
+    A package given as oci://HOST/PATH/NAME:VERSION is pulled from the registry first (the
+    same TLS options and credentials as publish). Exit 1 when a change is breaking (unless
+    --allow-breaking), else 0.
     """
+    connection = registry_connection(plain_http, ca_file, cert_file, key_file, insecure, timeout)
+    hosts = {ref.host: ref for ref in (_chart_ref(text) for text in (old, new)) if ref is not None}
+    credentials = {host: registry_credentials(host, username, password_stdin) for host in hosts}
+    with ExitStack() as stack:
+        paths = [
+            stack.enter_context(_package_file(text, connection, credentials)) for text in (old, new)
+        ]
+        # A pulled package is shown by its reference, not by its temporary file.
+        labels = (old, new) if hosts else None
+        _release_diff(paths, labels, env, output, allow_breaking, profiles, component_dirs)
+
+
+def _chart_ref(text: str) -> ChartRef | None:
+    from meshcharts.publish.pull import parse_chart_ref
+
+    return parse_chart_ref(text) if text.startswith("oci://") else None
+
+
+@contextmanager
+def _package_file(
+    text: str, connection: Connection, credentials: Mapping[str, Credentials | None]
+) -> Iterator[Path]:
+    """A package argument as a file: itself, or pulled from a registry into a temporary one."""
+    ref = _chart_ref(text)
+    if ref is None:
+        yield Path(text)
+        return
+    from meshcharts.publish.pull import pulled_package
+
+    with pulled_package(text, connection=connection, credentials=credentials[ref.host]) as path:
+        yield path
+
+
+def _release_diff(
+    paths: list[Path],
+    labels: tuple[str, str] | None,
+    env: Path | None,
+    output: TextOrJson,
+    allow_breaking: bool,
+    profiles: list[Path] | None,
+    component_dirs: list[Path] | None,
+) -> None:
+    """Run the release diff of two package files and print it (exit 1 when breaking)."""
     from meshcharts.checks.diff import load_package
     from meshcharts.checks.releasediff import (
         environment_overlays,
@@ -264,6 +345,7 @@ def release_diff_command(
         release_diff_json,
     )
 
+    old, new = paths
     overlays = None
     if env is not None:
         environment = load_environment(env)
@@ -271,7 +353,7 @@ def release_diff_command(
         check_profile(available, environment)
         charts = list(dict.fromkeys([load_package(old).name, load_package(new).name]))
         overlays = environment_overlays(available, environment, charts)
-    report = release_diff(old, new, overlays=overlays)
+    report = release_diff(old, new, overlays=overlays, labels=labels)
     if output is TextOrJson.json:
         typer.echo(release_diff_json(report), nl=False)
     else:

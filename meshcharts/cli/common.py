@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import IO, Annotated, Any, TypeVar
+from typing import IO, TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
@@ -26,6 +26,10 @@ from meshcharts.inputs.setvalues import SetArg
 from meshcharts.release.versioning import chart_version
 from meshcharts.resolution.environments import resolve_environment
 from meshcharts.resolution.resolve import Resolution, resolve
+
+if TYPE_CHECKING:  # imported when a command talks to a registry, not at every start
+    from meshcharts.publish.credentials import Credentials
+    from meshcharts.publish.oci import Connection
 
 CONTEXT = {"help_option_names": ["-h", "--help"]}
 
@@ -257,3 +261,95 @@ def resolve_choice(
     if environment is None:
         return resolve(available, profile, sets=sets)
     return resolve_environment(available, environment, sets=sets)
+
+
+# --- registries -------------------------------------------------------------------------
+
+
+class Package(str):
+    """A package argument: a ``.tgz`` file or an ``oci://HOST/PATH/NAME:VERSION`` reference.
+
+    A class of its own so that help shows ``<Package>`` beside the argument (typer shows
+    the type), not ``<str>``.
+    """
+
+    __slots__ = ()
+
+
+class Registry(str):
+    """A registry argument, ``HOST[:PORT]`` (help shows ``<Registry>``)."""
+
+    __slots__ = ()
+
+
+UsernameOpt = Annotated[
+    str | None, typer.Option("--username", metavar="USER", help="Registry user name.")
+]
+PasswordStdinOpt = Annotated[
+    bool,
+    typer.Option("--password-stdin", help="Read the registry password or token from stdin."),
+]
+CaFileOpt = Annotated[
+    Path | None,
+    typer.Option("--ca-file", metavar="FILE", help="Trust these PEM certificates too (HTTPS)."),
+]
+CertFileOpt = Annotated[
+    Path | None,
+    typer.Option("--cert-file", metavar="FILE", help="Client certificate (PEM) for the registry."),
+]
+KeyFileOpt = Annotated[
+    Path | None,
+    typer.Option("--key-file", metavar="FILE", help="Key of the client certificate (PEM)."),
+]
+InsecureOpt = Annotated[
+    bool,
+    typer.Option(
+        "--insecure-skip-tls-verify", help="HTTPS without checking the registry's certificate."
+    ),
+]
+PlainHttpOpt = Annotated[
+    bool, typer.Option("--plain-http", help="Talk HTTP, not HTTPS, to the registry.")
+]
+TimeoutOpt = Annotated[
+    float,
+    typer.Option(
+        "--timeout",
+        metavar="SECONDS",
+        min=0.1,
+        help="Deadline of each registry request: connection and whole reply.",
+    ),
+]
+MAX_PASSWORD = 64 * 1024
+
+
+def registry_connection(
+    plain_http: bool,
+    ca_file: Path | None,
+    cert_file: Path | None,
+    key_file: Path | None,
+    insecure: bool,
+    timeout: float,
+) -> Connection:
+    """The registry connection options of a command line."""
+    from meshcharts.publish.oci import Connection
+
+    if key_file is not None and cert_file is None:
+        raise UserError("--key-file", "goes with --cert-file")
+    return Connection(plain_http, ca_file, cert_file, key_file, insecure, timeout)
+
+
+def registry_credentials(
+    host: str, username: str | None, password_stdin: bool
+) -> Credentials | None:
+    """The credentials for ``host``: the command line's, else the first stored ones."""
+    from meshcharts.publish.credentials import find_credentials
+
+    password = None
+    if password_stdin:
+        text = sys.stdin.read(MAX_PASSWORD + 1)
+        if len(text) > MAX_PASSWORD:
+            raise UserError("--password-stdin", f"more than {MAX_PASSWORD} characters")
+        password = text.rstrip("\r\n")
+        if not password:
+            raise UserError("--password-stdin", "read an empty password")
+    return find_credentials(host, username=username, password=password)

@@ -11,6 +11,7 @@ blobs first and the tagged manifest last.
 from __future__ import annotations
 
 import hashlib
+import urllib.parse
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +25,15 @@ from meshcharts.base.limits import MAX_FILE, MAX_PACKAGE, load_json, read_limite
 from meshcharts.errors import UserError
 from meshcharts.inputs.buildrecord import BUILD_JSON, PackageRecord, inside, read_build_record
 from meshcharts.inputs.yamlsource import load_yaml
-from meshcharts.publish.oci import OciClient, chart_config, chart_manifest, digest_of, parse_oci
+from meshcharts.publish.credentials import Credentials
+from meshcharts.publish.oci import (
+    Connection,
+    OciClient,
+    chart_config,
+    chart_manifest,
+    digest_of,
+    parse_oci,
+)
 from meshcharts.release.index import IndexEntry, index_yaml, timestamp
 from meshcharts.release.package import source_date_epoch
 
@@ -346,7 +355,20 @@ def _prepare_folder(packages: Sequence[SourcePackage], root: Path, *, force: boo
     return _FolderPlan(root, old_index, entries, actions)
 
 
-def _apply_folder(plan: _FolderPlan) -> list[Published]:
+def _package_url(base: str | None, file_name: str) -> str:
+    """The URL of a package in the index: ``BASE/<file>``, or relative to the index."""
+    return f"{base.rstrip('/')}/{file_name}" if base else file_name
+
+
+def _check_url(base: str | None) -> None:
+    if base is None:
+        return
+    parts = urllib.parse.urlsplit(base)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise UserError(f"--url {base}", "give the repository's absolute http(s) URL")
+
+
+def _apply_folder(plan: _FolderPlan, url: str | None = None) -> list[Published]:
     """Write packages (and .prov files) first, index.yaml last; each file atomically."""
     names = [n for p, _ in plan.actions for n in (p.file_name, f"{p.file_name}.prov")]
     clean_stale(plan.root, *(f".{name}.tmp-" for name in [*names, "index.yaml"]))
@@ -364,7 +386,7 @@ def _apply_folder(plan: _FolderPlan) -> list[Published]:
             prov_target.unlink(missing_ok=True)  # the old package's signature
         if action != "unchanged":
             entries[(package.name, package.version)] = IndexEntry.for_package(
-                package.metadata, package.file_name, package.data, stamp
+                package.metadata, _package_url(url, package.file_name), package.data, stamp
             )
         results.append(Published(package, str(target), action))
     index_path = plan.root / "index.yaml"
@@ -376,14 +398,17 @@ def _apply_folder(plan: _FolderPlan) -> list[Published]:
 
 
 def publish_folder(
-    packages: Sequence[SourcePackage], root: Path, *, force: bool = False
+    packages: Sequence[SourcePackage], root: Path, *, force: bool = False, url: str | None = None
 ) -> list[Published]:
     """Copy ``packages`` (and their .prov files) into folder ``root`` and merge its index.yaml.
 
     Existing entries are kept as they are (their ``created`` too); a new entry is stamped
-    with ``SOURCE_DATE_EPOCH`` (or 0). Nothing is written if any package is refused.
+    with ``SOURCE_DATE_EPOCH`` (or 0) and, with ``url`` (``helm repo index --url``), points
+    at ``URL/<package>`` instead of the package beside the index. Nothing is written if any
+    package is refused.
     """
-    return _apply_folder(_prepare_folder(packages, root, force=force))
+    _check_url(url)
+    return _apply_folder(_prepare_folder(packages, root, force=force), url)
 
 
 def oci_tag(version: str) -> str:
@@ -399,6 +424,8 @@ def publish_oci(
     force: bool = False,
     profile_paths: bool = False,
     timeout: float = 60,
+    connection: Connection | None = None,
+    credentials: Credentials | None = None,
 ) -> list[Published]:
     """Push ``packages`` as Helm chart artifacts to ``oci://HOST[:PORT]/PATH``.
 
@@ -408,7 +435,11 @@ def publish_oci(
     Every package is checked before anything is pushed; results come in push order.
     """
     ref = parse_oci(target)
-    client = OciClient(ref.host, plain_http=plain_http, timeout=timeout)
+    client = OciClient(
+        ref.host,
+        connection=connection or Connection(plain_http=plain_http, timeout=timeout),
+        credentials=credentials,
+    )
     client.ping()
     created = timestamp(source_date_epoch())
     plan: list[tuple[SourcePackage, str, bytes, bytes, str]] = []
@@ -469,17 +500,25 @@ def publish(
     plain_http: bool = False,
     force: bool = False,
     timeout: float = 60,
+    connection: Connection | None = None,
+    credentials: Credentials | None = None,
+    url: str | None = None,
 ) -> list[Published]:
     """Publish the build in ``source`` to a folder or an ``oci://`` registry.
 
     ``timeout`` is the deadline of each registry request, in seconds (connection and the
-    whole reply).
+    whole reply); ``connection`` (TLS options and the deadline) replaces ``plain_http`` and
+    ``timeout``; ``credentials`` log in to the registry (see
+    :func:`~meshcharts.publish.credentials.find_credentials`); ``url`` makes a folder's new
+    index entries absolute (``URL/<package>``).
 
     With ``profiles`` only their packages are published, straight into the target; without,
     every profile of the build goes to its own repository ``TARGET/<profile>``.
     """
     packages = load_build(source, profiles)
     per_profile = not profiles
+    if url is not None and target.startswith("oci://"):
+        raise UserError(f"--url {url}", "is for folder repositories, not oci://")
     if target.startswith("oci://"):
         return publish_oci(
             packages,
@@ -488,14 +527,22 @@ def publish(
             force=force,
             profile_paths=per_profile,
             timeout=timeout,
+            connection=connection,
+            credentials=credentials,
         )
     if "://" in target:
         raise UserError(f"--to {target}", "give a folder or an oci://HOST[:PORT]/PATH reference")
     root = Path(target)
     if not per_profile:
-        return publish_folder(packages, root, force=force)
+        return publish_folder(packages, root, force=force, url=url)
+    _check_url(url)
+    profiles_built = list(dict.fromkeys(p.profile for p in packages))
     plans = [
         _prepare_folder([p for p in packages if p.profile == profile], root / profile, force=force)
-        for profile in dict.fromkeys(p.profile for p in packages)
+        for profile in profiles_built
     ]
-    return [result for plan in plans for result in _apply_folder(plan)]
+    return [
+        result
+        for profile, plan in zip(profiles_built, plans, strict=True)
+        for result in _apply_folder(plan, f"{url.rstrip('/')}/{profile}" if url else None)
+    ]
