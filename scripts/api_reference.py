@@ -98,9 +98,17 @@ SECTIONS: list[tuple[str, str, list[str]]] = [
     ),
     (
         "Publishing and goldens",
-        "Chart repositories and the reviewed golden files.",
+        "Chart repositories (folders and OCI registries, with TLS and credentials), pulling "
+        "published charts, and the reviewed golden files.",
         [
             "meshcharts.publish.publisher.publish",
+            "meshcharts.publish.oci.Connection",
+            "meshcharts.publish.credentials.Credentials",
+            "meshcharts.publish.credentials.find_credentials",
+            "meshcharts.publish.oci.login",
+            "meshcharts.publish.pull.pulled_package",
+            "meshcharts.publish.pull.RegistryRelease",
+            "meshcharts.checks.releasediff.PreviousRelease",
             "meshcharts.release.golden.golden_files",
             "meshcharts.release.golden.compare_golden",
             "meshcharts.release.golden.update_golden",

@@ -386,7 +386,8 @@ TABLE: dict[str, tuple[set[str], tuple[str, ...]]] = {
             "--source-commit",
             "--format",
         }
-        | SHARED,
+        | SHARED
+        | REGISTRY,
         ("text", "json"),
     ),
     "render": (
@@ -559,7 +560,7 @@ def test_build_and_bump_json(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     code, stdout, stderr = invoke("build", "-p", "minimal", "--format", "json")
     assert code == 0, stderr
     data = json.loads(stdout)
-    assert set(data) == {"build_dir", "packages", "values", "warnings"}
+    assert set(data) == {"build_dir", "packages", "values", "warnings", "comparisons"}
     assert [p["path"] for p in data["packages"]] == [
         "minimal/istio-init-1.1.0.tgz",
         "minimal/istio-1.1.0.tgz",

@@ -41,16 +41,18 @@ With an environment (``--env``), the environment's values file for each chart (w
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, Protocol
 
 import yaml
 
+from meshcharts.base.limits import MAX_PACKAGE, read_limited
 from meshcharts.chart.profile import NAMESPACE
 from meshcharts.chart.valuesfile import helm_coalesce, values_file
 from meshcharts.checks.diff import (
@@ -75,6 +77,8 @@ __all__ = [
     "Finding",
     "PackageComparison",
     "ReleaseDiff",
+    "PreviousBuild",
+    "PreviousRelease",
     "compare_build",
     "environment_overlays",
     "format_release_diff",
@@ -458,44 +462,83 @@ class PackageComparison:
     report: ReleaseDiff | None
 
 
-def _previous_packages(previous: Path) -> dict[tuple[str, str, str], str]:
-    """The packages of an earlier build by (profile, chart, revision), each path checked."""
-    what = f"--previous {previous}"
-    entries = read_build_record(previous, what=what)
-    return {
-        (e.profile, e.chart, e.revision): str(inside(previous, e.path, what).relative_to(previous))
-        for e in entries
-    }
+class PreviousRelease(Protocol):
+    """Where the packages of the release before a build come from (``build --previous``)."""
+
+    def package(
+        self, profile: str, chart: str, revision: str, version: str
+    ) -> tuple[str, str, bytes] | None:
+        """The previous package of a key: (short name, label for messages, bytes), or None.
+
+        Raises:
+            UserError: the source cannot be read.
+        """
+
+
+@dataclass(frozen=True)
+class PreviousBuild:
+    """The output folder of an earlier ``meshcharts build`` (its build.json names the packages)."""
+
+    folder: Path
+
+    @functools.cached_property
+    def _packages(self) -> dict[tuple[str, str, str], str]:
+        """The packages by (profile, chart, revision), each path checked to stay inside."""
+        what = f"--previous {self.folder}"
+        entries = read_build_record(self.folder, what=what)
+        return {
+            (e.profile, e.chart, e.revision): str(
+                inside(self.folder, e.path, what).relative_to(self.folder)
+            )
+            for e in entries
+        }
+
+    def package(
+        self, profile: str, chart: str, revision: str, version: str
+    ) -> tuple[str, str, bytes] | None:
+        """The package of the same profile, chart and revision in the folder, if any."""
+        path = self._packages.get((profile, chart, revision))
+        if path is None:
+            return None
+        data = read_limited(
+            self.folder / path, MAX_PACKAGE, what=f"--previous {self.folder}/{path}"
+        )
+        return path, f"{self.folder}/{path}", data
 
 
 def compare_build(
-    packages: Sequence[tuple[str, str, str, str, bytes]], previous: Path
+    packages: Sequence[tuple[str, str, str, str, bytes]], previous: Path | PreviousRelease
 ) -> list[PackageComparison]:
     """Release-diff each new package against the package of the same key in ``previous``.
 
     Args:
         packages: (profile, chart, revision, path, bytes) of each package of the new build.
-        previous: the output folder of an earlier ``meshcharts build`` (with build.json).
+        previous: the output folder of an earlier ``meshcharts build`` (with build.json), or
+            another source of the previous release's packages (a registry).
 
     Raises:
-        UserError: ``previous`` has no readable build.json, or a package cannot be read.
+        UserError: ``previous`` cannot be read, or a package cannot be read or rendered.
     """
-    olds = _previous_packages(previous)
+    source = PreviousBuild(previous) if isinstance(previous, Path) else previous
     results: list[PackageComparison] = []
     with tempfile.TemporaryDirectory(prefix="meshcharts-release-diff-") as scratch:
         for number, (profile, chart, revision, path, data) in enumerate(packages):
-            old = olds.get((profile, chart, revision))
-            if old is None:
+            version = Path(path).name.removeprefix(f"{chart}-").removesuffix(".tgz")
+            found = source.package(profile, chart, revision, version)
+            if found is None:
                 results.append(PackageComparison(path, None, None))
                 continue
-            new_file = Path(scratch) / str(number) / Path(path).name
-            new_file.parent.mkdir()
+            short, label, old_data = found
+            folder = Path(scratch) / str(number)
+            (folder / "old").mkdir(parents=True)
+            (folder / "new").mkdir()
+            old_file = folder / "old" / Path(path).name
+            new_file = folder / "new" / Path(path).name
+            old_file.write_bytes(old_data)
             new_file.write_bytes(data)
             try:
-                report = release_diff(
-                    previous / old, new_file, labels=(f"{previous}/{old}", f"{path} (new)")
-                )
+                report = release_diff(old_file, new_file, labels=(label, f"{path} (new)"))
             except DiffError as exc:
                 raise UserError(f"--previous {previous}", str(exc)) from None
-            results.append(PackageComparison(path, old, report))
+            results.append(PackageComparison(path, short, report))
     return results

@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from meshcharts.checks.lint import format_finding
 from meshcharts.cli.common import (
     BuildDirOpt,
+    CaFileOpt,
+    CertFileOpt,
     ComponentsDirOpt,
     EnvFileOpt,
     FormatOpt,
+    InsecureOpt,
+    KeyFileOpt,
+    PasswordStdinOpt,
+    PlainHttpOpt,
     ProfileOpt,
     ProfileOrEnvOpt,
     ProfilesDirOpt,
@@ -20,6 +26,8 @@ from meshcharts.cli.common import (
     SetStringOpt,
     SourceCommitOpt,
     TextOrJson,
+    TimeoutOpt,
+    UsernameOpt,
     VersionOpt,
     app,
     chosen_build_dir,
@@ -29,6 +37,8 @@ from meshcharts.cli.common import (
     plural,
     print_json,
     profile_set,
+    registry_connection,
+    registry_credentials,
     set_args,
     user_errors,
 )
@@ -63,6 +73,10 @@ def _print_build(result: BuildResult) -> None:
         f"build.json to {result.out}"
         + (f" ({plural(len(result.warnings), 'lint warning')})" if result.warnings else "")
     )
+
+
+if TYPE_CHECKING:
+    from meshcharts.checks.releasediff import PreviousRelease
 
 
 @app.command()
@@ -110,12 +124,12 @@ def build(
         ),
     ] = None,
     previous: Annotated[
-        Path | None,
+        str | None,
         typer.Option(
             "--previous",
-            metavar="DIR",
-            help="An earlier build folder: release-diff each package against it and refuse "
-            "breaking changes.",
+            metavar="DIR|oci://HOST/PATH",
+            help="An earlier build folder, or the registry it was published to: release-diff "
+            "each package against the one before it and refuse breaking changes.",
         ),
     ] = None,
     allow_breaking: Annotated[
@@ -134,13 +148,32 @@ def build(
         ),
     ] = None,
     source_commit: SourceCommitOpt = None,
+    plain_http: PlainHttpOpt = False,
+    ca_file: CaFileOpt = None,
+    cert_file: CertFileOpt = None,
+    key_file: KeyFileOpt = None,
+    insecure: InsecureOpt = False,
+    username: UsernameOpt = None,
+    password_stdin: PasswordStdinOpt = False,
+    timeout: TimeoutOpt = 60,
     output: FormatOpt = TextOrJson.text,
 ) -> None:
     """Build each profile's charts into packages, values files, index.yaml and build.json.
 
     The build folder must be missing, empty, or an earlier build: it is replaced whole,
-    in one atomic swap, and only when everything succeeded.
+    in one atomic swap, and only when everything succeeded. The registry options apply to
+    --previous oci://HOST/PATH (the layout publish writes: PATH/<profile>/<chart>).
     """
+    before: Path | PreviousRelease | None = None if previous is None else Path(previous)
+    if previous is not None and previous.startswith("oci://"):
+        from meshcharts.publish.oci import parse_oci
+        from meshcharts.publish.pull import RegistryRelease
+
+        before = RegistryRelease(
+            previous,
+            registry_connection(plain_http, ca_file, cert_file, key_file, insecure, timeout),
+            registry_credentials(parse_oci(previous).host, username, password_stdin),
+        )
     try:
         result = run_build(
             profile_set(profiles, component_dirs),
@@ -152,7 +185,7 @@ def build(
             revisions=revision or [],
             env_files=env or [],
             env_dirs=env_dir or [],
-            previous=previous,
+            previous=before,
             allow_breaking=allow_breaking,
             sign=sign,
             keyring=keyring,

@@ -604,9 +604,10 @@ class OciClient:
             scope=_push(repo),
         )
 
-    def tags(self, repo: str) -> list[str]:
+    def tags(self, repo: str, *, pull_only: bool = False) -> list[str]:
         """The tags of ``repo`` (empty when the repository does not exist)."""
-        result = self._request("GET", f"/v2/{repo}/tags/list", missing_ok=True, scope=_push(repo))
+        scope = _pull(repo) if pull_only else _push(repo)
+        result = self._request("GET", f"/v2/{repo}/tags/list", missing_ok=True, scope=scope)
         if result is None:
             return []
         listing = load_json(result[2], f"{self.base}/v2/{repo}/tags/list")

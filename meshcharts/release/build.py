@@ -51,7 +51,7 @@ from meshcharts.resolution.environments import check_profile, resolve_environmen
 from meshcharts.resolution.resolve import Resolution, resolve
 
 if TYPE_CHECKING:
-    from meshcharts.checks.releasediff import PackageComparison
+    from meshcharts.checks.releasediff import PackageComparison, PreviousRelease
 
 __all__ = [
     "BreakingChangesError",
@@ -443,7 +443,7 @@ class BuildResult:
     comparisons: tuple[PackageComparison, ...] = field(default=())
 
     def to_json(self) -> dict[str, object]:
-        """The result as JSON data: build.json's records, the folder and the warnings."""
+        """The result as JSON data: build.json's records, the folder, warnings, comparisons."""
         record = json.loads(build_json(self.packages, self.values_files))
         return {
             "build_dir": str(self.out),
@@ -451,6 +451,14 @@ class BuildResult:
             "values": record["values"],
             "warnings": [
                 {"subject": subject, **finding.to_json()} for subject, finding in self.warnings
+            ],
+            "comparisons": [
+                {
+                    "path": c.path,
+                    "previous": c.previous,
+                    "breaking": c.report is not None and c.report.breaking,
+                }
+                for c in self.comparisons
             ],
         }
 
@@ -487,7 +495,7 @@ def select_environments(
 
 
 def _compare_previous(
-    packages: Sequence[BuiltPackage], previous: Path, *, allow_breaking: bool
+    packages: Sequence[BuiltPackage], previous: Path | PreviousRelease, *, allow_breaking: bool
 ) -> tuple[PackageComparison, ...]:
     from meshcharts.checks.releasediff import compare_build  # releasediff renders; it imports build
 
@@ -526,7 +534,7 @@ def run_build(
     revisions: Sequence[str] = (),
     env_files: Sequence[Path] = (),
     env_dirs: Sequence[Path] = (),
-    previous: Path | None = None,
+    previous: Path | PreviousRelease | None = None,
     allow_breaking: bool = False,
     sign: str | None = None,
     keyring: Path | None = None,
@@ -546,7 +554,9 @@ def run_build(
         env_files: environment files; with ``env_dirs``, the environments whose values
             files the build writes (default: the built-in examples, for the profiles built).
         env_dirs: folders of environment files.
-        previous: an earlier build folder: release-diff each package against it.
+        previous: an earlier build folder, or another source of the previous release's
+            packages (e.g. :class:`~meshcharts.publish.pull.RegistryRelease`): release-diff
+            each package against it.
         allow_breaking: build despite breaking changes against ``previous``.
         sign: a gpg key to sign every package with (``<package>.prov``).
         keyring: the GnuPG home or keyring file for ``sign``.
