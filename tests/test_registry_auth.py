@@ -389,3 +389,47 @@ def test_the_previous_release_is_the_highest_version_below(
     from meshcharts.publish.pull import previous_tag
 
     assert previous_tag(tags, version, revision) == expected
+
+
+def test_client_certificates_and_skipping_verification(
+    registry_pki: object, build_dir: Path, tmp_path: Path
+) -> None:
+    from secure_registry import Pki, start_secure_registry
+
+    assert isinstance(registry_pki, Pki)
+    with start_secure_registry(tmp_path / "mtls", registry_pki, "basic", client_ca=True) as mtls:
+        base = ["publish", "--build-dir", str(build_dir), "-p", "edge", "--username",
+                mtls.username, "--password-stdin"]  # fmt: skip
+        code, _, stderr = meshcharts(
+            *base, "--to", f"oci://{mtls.helm_host}/charts/nocert", "--ca-file", str(mtls.ca),
+            home=tmp_path, stdin=mtls.password,
+        )  # fmt: skip
+        one_line_error(
+            code, stderr, f"registry {mtls.helm_host}", "TLS handshake failed", "--cert-file"
+        )
+        code, stdout, stderr = meshcharts(
+            *base, "--to", f"oci://{mtls.helm_host}/charts/cert", "--ca-file", str(mtls.ca),
+            "--cert-file", str(registry_pki.client_cert), "--key-file",
+            str(registry_pki.client_key), home=tmp_path, stdin=mtls.password,
+        )  # fmt: skip
+        assert code == 0, stderr
+        assert "published 1 package" in stdout
+        # An untrusted CA is refused, unless the check is skipped on purpose.
+        code, stdout, stderr = meshcharts(
+            *base, "--to", f"oci://{mtls.helm_host}/charts/insecure",
+            "--ca-file", str(registry_pki.other_ca_pem), "--insecure-skip-tls-verify",
+            "--cert-file", str(registry_pki.client_cert), "--key-file",
+            str(registry_pki.client_key), home=tmp_path, stdin=mtls.password,
+        )  # fmt: skip
+        assert code == 0, stderr
+
+
+def test_bad_tls_files_are_one_line_errors(build_dir: Path, tmp_path: Path) -> None:
+    garbage = tmp_path / "garbage.pem"
+    garbage.write_text("not a certificate\n")
+    for flag in ("--ca-file", "--cert-file"):
+        code, _, stderr = meshcharts(
+            "publish", "--to", "oci://LOCALHOST:9/charts", "--build-dir", str(build_dir),
+            "-p", "edge", flag, str(garbage), home=tmp_path,
+        )  # fmt: skip
+        one_line_error(code, stderr, f"{flag} {garbage}", "cannot be loaded")

@@ -447,6 +447,12 @@ class OciClient:
                     f"registry {self.host}",
                     f"TLS certificate not trusted ({_reason(exc)}); give its CA with --ca-file",
                 ) from None
+            except ssl.SSLError as exc:
+                raise UserError(
+                    f"registry {self.host}",
+                    f"TLS handshake failed ({_reason(exc)}); a registry that asks for a client "
+                    "certificate needs --cert-file and --key-file",
+                ) from None
             except (ConnectionResetError, ConnectionAbortedError, http.client.RemoteDisconnected):
                 if attempt == MAX_ATTEMPTS:
                     raise UserError(what, f"the connection broke {MAX_ATTEMPTS} times") from None
