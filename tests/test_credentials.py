@@ -178,3 +178,16 @@ def test_helm_registry_config_is_where_helm_keeps_it(env: dict[str, str], expect
 def test_docker_config_path() -> None:
     assert docker_config_path({"DOCKER_CONFIG": "/d"}) == Path("/d/config.json")
     assert docker_config_path({}) == Path.home() / ".docker" / "config.json"
+
+
+def test_a_helper_that_answers_without_end_is_cut_off(env: dict[str, str], tmp_path: Path) -> None:
+    folder = tmp_path / "bin"
+    folder.mkdir()
+    script = folder / "docker-credential-flood"
+    script.write_text("#!/bin/sh\nexec yes credentials\n")
+    script.chmod(0o755)
+    write_json(tmp_path / "docker" / "config.json", {"credHelpers": {HOST: "flood"}})
+    with pytest.raises(UserError) as caught:
+        find_credentials(HOST, env=env)
+    assert caught.value.subject == "credential helper docker-credential-flood"
+    assert "larger than 65536 bytes" in caught.value.problem

@@ -20,8 +20,10 @@ from __future__ import annotations
 import base64
 import json
 import os
+import select
 import shutil
 import subprocess
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -139,26 +141,67 @@ def _from_helper(name: str, host: str, env: Mapping[str, str]) -> Credentials | 
     if path is None:
         raise UserError(source, "not found on PATH (named by Docker's config.json)")
     try:
-        done = subprocess.run(
-            [path, "get"],
-            input=host.encode(),
-            capture_output=True,
-            timeout=HELPER_TIMEOUT,
-            env=dict(env),
-            check=False,
-        )
+        returncode, stdout = _run_helper(path, host, env)
     except subprocess.TimeoutExpired:
         raise UserError(source, f"no answer within {HELPER_TIMEOUT:g} s") from None
     except OSError as exc:
         raise UserError(source, f"cannot be run: {exc.strerror or exc}") from None
-    if done.returncode != 0:
+    if returncode != 0:
         return None  # "credentials not found": the helper has nothing for this registry
-    if len(done.stdout) > MAX_HELPER_REPLY:
+    if len(stdout) > MAX_HELPER_REPLY:
         raise LimitError(source, f"the reply is larger than {MAX_HELPER_REPLY} bytes")
-    reply = load_json(done.stdout, source)
+    reply = load_json(stdout, source)
     if not isinstance(reply, dict) or not isinstance(reply.get("Secret"), str):
         raise UserError(source, "did not answer {Username, Secret}")
     return Credentials(str(reply.get("Username") or ""), reply["Secret"], source)
+
+
+def _run_helper(path: str, host: str, env: Mapping[str, str]) -> tuple[int, bytes]:
+    """Run ``PATH get`` for ``host``: its exit status and at most a bounded reply.
+
+    Raises:
+        subprocess.TimeoutExpired: no answer in time (the program is killed).
+    """
+    with subprocess.Popen(
+        [path, "get"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env=dict(env),
+    ) as process:
+        try:
+            assert process.stdin is not None and process.stdout is not None
+            process.stdin.write(host.encode())
+            process.stdin.close()
+            reply = _read_bounded(process.stdout.fileno(), time.monotonic() + HELPER_TIMEOUT)
+            returncode = (
+                process.wait(timeout=HELPER_TIMEOUT) if len(reply) <= MAX_HELPER_REPLY else 0
+            )
+        except BaseException:
+            process.kill()
+            raise
+        if process.poll() is None:
+            process.kill()  # it wrote more than a reply: cut off, not read into memory
+    return returncode, reply
+
+
+def _read_bounded(fd: int, deadline: float) -> bytes:
+    """Read ``fd`` to its end, within ``deadline`` and one byte past the reply limit."""
+    chunks: list[bytes] = []
+    total = 0
+    while total <= MAX_HELPER_REPLY:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise subprocess.TimeoutExpired("docker-credential helper", HELPER_TIMEOUT)
+        ready, _, _ = select.select([fd], [], [], remaining)
+        if not ready:
+            continue
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        total += len(chunk)
+    return b"".join(chunks)
 
 
 def find_credentials(
