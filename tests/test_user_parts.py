@@ -370,6 +370,14 @@ def test_a_user_component_builds(tmp_path: Path) -> None:
             id="empty-template-folder",
         ),
         pytest.param(
+            lambda d: (
+                write_component(d),
+                (d / "templates" / "probe" / "big.yaml").write_bytes(b"#" * (5 * 1024 * 1024 + 1)),
+            ),
+            ["probe.py: component probe", "big.yaml: is larger than the limit of 5 MiB"],
+            id="template-file-beyond-helms-limit",
+        ),
+        pytest.param(
             lambda d: write_component(d, template=TEMPLATE + "{{ .Values.NAME.missing }}\n"),
             [
                 "probe.py",

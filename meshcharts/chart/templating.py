@@ -24,7 +24,13 @@ from typing import Any
 
 import jinja2
 
-from meshcharts.base.limits import MAX_FILE, LimitError, read_limited
+from meshcharts.base.limits import (
+    MAX_ARCHIVE_FILE,
+    MAX_ARCHIVE_SIZE,
+    LimitError,
+    read_limited,
+    sizes,
+)
 from meshcharts.catalog.component import ChartDef, Component
 from meshcharts.errors import TemplateError, UserError
 
@@ -111,7 +117,10 @@ def _user_walk(folder: Path, prefix: str, files: dict[str, bytes], depth: int) -
             continue
         if len(files) >= MAX_TEMPLATE_FILES:
             raise LimitError(str(folder), f"more than {MAX_TEMPLATE_FILES} template files")
-        files[rel] = read_limited(child, MAX_FILE)
+        # Helm's own limits on what a chart unpacks to: the chart must be packageable.
+        files[rel] = read_limited(child, MAX_ARCHIVE_FILE)
+        if sum(map(len, files.values())) > MAX_ARCHIVE_SIZE:
+            raise LimitError(str(folder), f"the templates hold more than {sizes(MAX_ARCHIVE_SIZE)}")
 
 
 @cache
@@ -120,7 +129,8 @@ def user_template_files(folder: Path) -> Mapping[str, bytes]:
 
     Raises:
         UserError: the folder is missing, not a folder, or holds no file.
-        LimitError: a file is larger than 16 MiB, or there are too many or too deep.
+        LimitError: a file larger than 5 MiB or all of them larger than 100 MiB (Helm's
+            limits of a chart), more than 1,000 files, or folders nested too deep.
     """
     if not folder.is_dir():
         problem = "not a folder" if folder.exists() else "no such folder"
