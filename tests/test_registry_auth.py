@@ -14,11 +14,11 @@ import hashlib
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
+from helpers import assert_one_line_error, run_meshcharts
 from secure_registry import (  # noqa: F401 - fixtures, used by name
     SecureRegistry,
     basic_registry_fixture,
@@ -64,25 +64,7 @@ def meshcharts(
         "DOCKER_CONFIG": str(home / "docker"),
         **(extra_env or {}),
     }
-    done = subprocess.run(
-        [sys.executable, "-m", "meshcharts", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-        check=False,
-    )
-    return done.returncode, done.stdout, done.stderr
-
-
-def one_line_error(code: int, stderr: str, *parts: str) -> None:
-    assert code == 2, stderr
-    lines = stderr.strip().splitlines()
-    assert len(lines) == 1, stderr
-    assert "Traceback" not in stderr
-    for part in parts:
-        assert part in lines[0], lines[0]
+    return run_meshcharts(*args, env=env, stdin=stdin, timeout=300)
 
 
 def helm_pull_sha(helm: Path, registry: SecureRegistry, repo: str, home: Path) -> str:
@@ -253,7 +235,7 @@ def test_refusals_are_one_line_and_publish_nothing(
         args += ["--username", basic_registry.username, "--password-stdin"]
         stdin = "wrong" if case == "wrong-password" else basic_registry.password
     code, _, stderr = meshcharts(*args, home=tmp_path, stdin=stdin)
-    one_line_error(code, stderr, *parts)
+    assert_one_line_error(code, stderr, *parts)
     assert "wrong" not in stderr and basic_registry.password not in stderr
     assert not _published(basic_registry, f"{repo}/gateways")
 
@@ -270,17 +252,19 @@ def test_token_refusals_name_the_repository(
             *args, "--to", f"oci://{host}/charts/no-push", home=tmp_path,
             stdin=token_registry.password,
         )  # fmt: skip
-    one_line_error(code, stderr, f"registry {host}", "repository charts/no-push/gateways")
+    assert_one_line_error(code, stderr, f"registry {host}", "repository charts/no-push/gateways")
     with token_registry.issuer.configured(lifetime=-120):  # expired when issued
         code, _, stderr = meshcharts(
             *args, "--to", f"oci://{host}/charts/expired", home=tmp_path,
             stdin=token_registry.password,
         )  # fmt: skip
-    one_line_error(code, stderr, f"registry {host}", "unauthorized")
+    assert_one_line_error(code, stderr, f"registry {host}", "unauthorized")
     code, _, stderr = meshcharts(
         *args, "--to", f"oci://{host}/charts/wrong", home=tmp_path, stdin="wrong"
     )
-    one_line_error(code, stderr, "the token service", "refused --username and --password-stdin")
+    assert_one_line_error(
+        code, stderr, "the token service", "refused --username and --password-stdin"
+    )
 
 
 def test_release_diff_pulls_the_published_package(
@@ -311,7 +295,7 @@ def test_release_diff_pulls_the_published_package(
         "release-diff", f"oci://{host}/charts/released/gateways:9.9.9", str(new), *common,
         home=tmp_path, stdin=basic_registry.password,
     )  # fmt: skip
-    one_line_error(code, stderr, "gateways:9.9.9", "no such chart")
+    assert_one_line_error(code, stderr, "gateways:9.9.9", "no such chart")
 
 
 def test_folder_publish_with_an_absolute_url(build_dir: Path, tmp_path: Path) -> None:
@@ -338,7 +322,7 @@ def test_folder_publish_with_an_absolute_url(build_dir: Path, tmp_path: Path) ->
         "publish", "--to", str(tmp_path / "other"), "--build-dir", str(build_dir),
         "--url", "ftp://x", home=tmp_path,
     )  # fmt: skip
-    one_line_error(code, stderr, "--url ftp://x", "absolute http(s) URL")
+    assert_one_line_error(code, stderr, "--url ftp://x", "absolute http(s) URL")
 
 
 def test_build_previous_compares_with_what_the_registry_holds(
@@ -404,7 +388,7 @@ def test_client_certificates_and_skipping_verification(
             *base, "--to", f"oci://{mtls.helm_host}/charts/nocert", "--ca-file", str(mtls.ca),
             home=tmp_path, stdin=mtls.password,
         )  # fmt: skip
-        one_line_error(
+        assert_one_line_error(
             code, stderr, f"registry {mtls.helm_host}", "TLS handshake failed", "--cert-file"
         )
         code, stdout, stderr = meshcharts(
@@ -432,4 +416,4 @@ def test_bad_tls_files_are_one_line_errors(build_dir: Path, tmp_path: Path) -> N
             "publish", "--to", "oci://LOCALHOST:9/charts", "--build-dir", str(build_dir),
             "-p", "edge", flag, str(garbage), home=tmp_path,
         )  # fmt: skip
-        one_line_error(code, stderr, f"{flag} {garbage}", "cannot be loaded")
+        assert_one_line_error(code, stderr, f"{flag} {garbage}", "cannot be loaded")

@@ -22,6 +22,7 @@ import jsonschema
 import pytest
 import yaml
 from harness import assert_lint_strict, write_tree
+from helpers import assert_one_line_error, run_meshcharts
 from tools import (
     HELM3,
     HELM4,
@@ -48,31 +49,6 @@ EXAMPLE_ARGS = ("--profiles", str(PROFILES), "--components", str(COMPONENTS))
 def example_build() -> tuple[BuiltPackage, ...]:
     profiles = load_profiles([PROFILES], [COMPONENTS])
     return tuple(build_packages(profiles, ["company", "company-edge"], version="1.0.6"))
-
-
-def run(
-    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
-) -> tuple[int, str, str]:
-    """``python -m meshcharts ARGS`` in a process of its own (as a user runs it)."""
-    done = subprocess.run(
-        [sys.executable, "-m", "meshcharts", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env=env,
-        timeout=600,
-        check=False,
-    )
-    return done.returncode, done.stdout, done.stderr
-
-
-def assert_one_line_error(code: int, stderr: str, *parts: str) -> None:
-    assert code == 2, stderr
-    lines = stderr.strip().splitlines()
-    assert len(lines) == 1, stderr
-    assert "Traceback" not in stderr
-    for part in parts:
-        assert part in lines[0], lines[0]
 
 
 # --- the worked example ------------------------------------------------------------------------
@@ -197,15 +173,15 @@ def test_the_user_chart_has_notes_readme_and_strict_schema() -> None:
 def test_the_schema_refuses_an_undeclared_key_of_a_user_component(tmp_path: Path) -> None:
     out = tmp_path / "out"
     args = ("build", *EXAMPLE_ARGS, "-p", "company", "--build-dir", str(out))
-    code, _, stderr = run(*args, "--set", "extAuthz.bogus=1")
+    code, _, stderr = run_meshcharts(*args, "--set", "extAuthz.bogus=1")
     assert_one_line_error(code, stderr, "extAuthz", "bogus")
-    code, _, stderr = run(*args, "--set", "extAuthz.port=70000")
+    code, _, stderr = run_meshcharts(*args, "--set", "extAuthz.port=70000")
     assert_one_line_error(code, stderr, "extAuthz.port", "70000")
     assert not out.exists()
 
 
 def test_explain_names_the_profile_file_that_set_a_user_value() -> None:
-    code, stdout, stderr = run(
+    code, stdout, stderr = run_meshcharts(
         "values", *EXAMPLE_ARGS, "-p", "company", "--explain", "extAuthz.failOpen"
     )
     assert code == 0, stderr
@@ -219,7 +195,7 @@ def test_a_user_list_merges_by_its_declared_key(tmp_path: Path) -> None:
         "name: ops\nprofile: company\nvalues:\n  dashboards:\n    dashboards:\n"
         "      - {name: mesh-overview, refresh: 5s}\n      - {name: latency, title: Latency}\n"
     )
-    code, stdout, stderr = run(
+    code, stdout, stderr = run_meshcharts(
         "values", *EXAMPLE_ARGS, "--env", str(env), "--full", "--chart", "company-dashboards"
     )
     assert code == 0, stderr
@@ -234,7 +210,7 @@ def test_a_user_list_merges_by_its_declared_key(tmp_path: Path) -> None:
 def test_example_packages_are_reproducible(tmp_path: Path) -> None:
     digests = []
     for out in ("a", "b"):
-        code, _, stderr = run(
+        code, _, stderr = run_meshcharts(
             "build", *EXAMPLE_ARGS, "-p", "company", "-p", "company-edge",
             "--build-dir", str(tmp_path / out), "--source-commit", "abc",
         )  # fmt: skip
@@ -249,22 +225,24 @@ def test_goldens_in_the_users_own_folder(helms: dict[str, Path], tmp_path: Path)
     env = {"MESHCHARTS_HELM": str(helms[HELM4]), "PATH": "/usr/bin:/bin"}
     golden = tmp_path / "golden"
     args = ("--golden", str(golden), *EXAMPLE_ARGS, "-p", "company-edge")
-    code, stdout, stderr = run("golden", "update", *args, env=env)
+    code, stdout, stderr = run_meshcharts("golden", "update", *args, env=env)
     assert code == 0, stderr
     assert (golden / "company-edge" / "gateways" / "Chart.yaml").is_file()
     assert not (golden / "default").exists()
-    assert run("golden", "check", *args, env=env)[0] == 0
+    assert run_meshcharts("golden", "check", *args, env=env)[0] == 0
     (golden / "company-edge" / "gateways" / "values.yaml").write_text("changed: true\n")
-    code, stdout, _ = run("golden", "check", *args, env=env)
+    code, stdout, _ = run_meshcharts("golden", "check", *args, env=env)
     assert code == 1
     assert "values.yaml" in stdout
 
 
 def test_reading_the_example_writes_nothing_beside_it(tmp_path: Path) -> None:
     """Profile and component files are only read: no bytecode is left in the user's folders."""
-    code, _, stderr = run("profiles", *EXAMPLE_ARGS, env={"PATH": "/usr/bin:/bin"}, cwd=tmp_path)
+    code, _, stderr = run_meshcharts(
+        "profiles", *EXAMPLE_ARGS, env={"PATH": "/usr/bin:/bin"}, cwd=tmp_path
+    )
     assert code == 0, stderr
-    assert "company-edge" in run("profiles", *EXAMPLE_ARGS)[1]
+    assert "company-edge" in run_meshcharts("profiles", *EXAMPLE_ARGS)[1]
     assert not list(EXAMPLE.rglob("__pycache__"))
 
 
@@ -311,7 +289,7 @@ def write_profile(folder: Path, components: tuple[str, ...] = ("pilot", "probe")
 
 def build_mine(tmp_path: Path, *extra: str) -> tuple[int, str, str]:
     profiles = write_profile(tmp_path / "profiles")
-    return run(
+    return run_meshcharts(
         "build", "--profiles", str(profiles), "--components", str(tmp_path / "components"),
         "-p", "mine", "--build-dir", str(tmp_path / "out"), *extra,
     )  # fmt: skip
@@ -433,7 +411,7 @@ def test_lint_names_the_template_line_that_makes_values_code(
     write_component(tmp_path / "components", template=TEMPLATE + line + "\n")
     profiles = write_profile(tmp_path / "profiles")
     args = ("--profiles", str(profiles), "--components", str(tmp_path / "components"))
-    code, stdout, _ = run("lint", *args, "-p", "mine")
+    code, stdout, _ = run_meshcharts("lint", *args, "-p", "mine")
     assert code == 1
     (reported,) = [text for text in stdout.splitlines() if text.startswith("VALUES-AS-CODE")]
     assert finding in reported
@@ -466,7 +444,7 @@ def test_a_user_chart_with_revisions_must_name_its_objects_apart(tmp_path: Path)
         "from meshcharts import Profile\n"
         "PROFILE = Profile(name='mine', description='Mine', charts={'probes': ('probe',)})\n"
     )
-    code, _, stderr = run(
+    code, _, stderr = run_meshcharts(
         "build", "--profiles", str(profiles), "--components", str(components), "-p", "mine",
         "--build-dir", str(tmp_path / "out"),
     )  # fmt: skip
@@ -477,7 +455,7 @@ def test_a_user_chart_with_revisions_must_name_its_objects_apart(tmp_path: Path)
         '  name: {{ list "probe" .Values.probe.mode .Values.revision | compact | join "-" | quote }}\n'
         "rules: []\n"
     )
-    code, _, stderr = run(
+    code, _, stderr = run_meshcharts(
         "build", "--profiles", str(profiles), "--components", str(components), "-p", "mine",
         "--build-dir", str(tmp_path / "out"),
     )  # fmt: skip
@@ -545,7 +523,7 @@ def test_a_component_of_an_installed_package_is_found_through_its_entry_point(
     target = tmp_path / "site"
     pip_install(wheel, target)
     profiles = write_profile(tmp_path / "profiles", ("pilot", "acmeProbe"))
-    code, _, stderr = run(
+    code, _, stderr = run_meshcharts(
         "build", "--profiles", str(profiles), "-p", "mine", "--build-dir", str(tmp_path / "out"),
         env=with_path(target),
     )  # fmt: skip
@@ -560,7 +538,7 @@ def test_an_entry_point_that_fails_to_import_is_one_line(tmp_path: Path) -> None
     wheel = build_wheel(tmp_path, "raise RuntimeError('acme is broken')\n", {"x/y.yaml": "x: 1\n"})
     target = tmp_path / "site"
     pip_install(wheel, target)
-    code, _, stderr = run("profiles", env=with_path(target))
+    code, _, stderr = run_meshcharts("profiles", env=with_path(target))
     assert_one_line_error(
         code, stderr, "entry point acme = acme_mesh", "RuntimeError: acme is broken"
     )
@@ -568,20 +546,22 @@ def test_an_entry_point_that_fails_to_import_is_one_line(tmp_path: Path) -> None
 
 def test_a_user_chart_is_published_and_release_diffed_like_the_built_ins(tmp_path: Path) -> None:
     for version, label in (("1.0.6", "grafana_dashboard"), ("1.0.7", "dashboards")):
-        code, _, stderr = run(
+        code, _, stderr = run_meshcharts(
             "build", *EXAMPLE_ARGS, "-p", "company", "--version", version,
             "--set", f"dashboards.label={label}", "--build-dir", str(tmp_path / version),
         )  # fmt: skip
         assert code == 0, stderr
     repo = tmp_path / "repo"
-    code, _, stderr = run("publish", "--to", str(repo), "--build-dir", str(tmp_path / "1.0.6"))
+    code, _, stderr = run_meshcharts(
+        "publish", "--to", str(repo), "--build-dir", str(tmp_path / "1.0.6")
+    )
     assert code == 0, stderr
     index = yaml.safe_load((repo / "company" / "index.yaml").read_text())
     assert [e["version"] for e in index["entries"]["company-dashboards"]] == ["1.0.6"]
     assert (repo / "company" / "company-dashboards-1.0.6.tgz").is_file()
     old = tmp_path / "1.0.6" / "company" / "company-dashboards-1.0.6.tgz"
     new = tmp_path / "1.0.7" / "company" / "company-dashboards-1.0.7.tgz"
-    code, stdout, stderr = run(
+    code, stdout, stderr = run_meshcharts(
         "release-diff", str(old), str(new), *EXAMPLE_ARGS, "--format", "json"
     )
     assert code == 0, stderr

@@ -59,6 +59,9 @@ __all__ = [
 NO_VALUE: Final = "<no value>"
 """What Go prints for a missing value; Helm erases it from the output."""
 
+KUBE_VERSION: Final = "1.35.0"
+"""The cluster version renders assume unless told (``.Capabilities.KubeVersion``)."""
+
 
 class RenderError(MeshchartsError):
     """A chart failed to render, with the message ``helm template`` would print.
@@ -189,7 +192,7 @@ def render_chart(
     release: str,
     namespace: str,
     values: Mapping[str, Any] | None = None,
-    kube_version: str = "1.35.0",
+    kube_version: str = KUBE_VERSION,
 ) -> list[RenderedFile]:
     """Render every template of a chart, as ``helm template RELEASE CHART -f VALUES``.
 
@@ -294,9 +297,9 @@ def undeclared_reads(
     Raises:
         RenderError: a template fails.
     """
-    _check_kube_version(tree, kube_version := "1.35.0")
+    _check_kube_version(tree, KUBE_VERSION)
     tset, names = _template_set(tree)
-    top = _top_object(tree, tree.name, namespace, tree.example_values(), kube_version)
+    top = _top_object(tree, tree.name, namespace, tree.example_values(), KUBE_VERSION)
     paths: dict[int, tuple[str, ...]] = {}
     _paths(top["Values"], (), paths)
     missing: dict[tuple[str, ...], str] = {}
@@ -333,7 +336,7 @@ def render_objects(
     release: str,
     namespace: str,
     values: Mapping[str, Any] | None = None,
-    kube_version: str = "1.35.0",
+    kube_version: str = KUBE_VERSION,
 ) -> list[dict[str, Any]]:
     """The Kubernetes objects a chart renders to, as :func:`render_chart` would.
 

@@ -301,7 +301,6 @@ class OciClient:
         self._context: ssl.SSLContext | None = None
         self._basic = False
         self._tokens: dict[str, _Token] = {}
-        self.sleep = time.sleep  # the wait between retries (a test may count instead)
 
     # --- one HTTP exchange --------------------------------------------------------------
 
@@ -456,13 +455,13 @@ class OciClient:
             except (ConnectionResetError, ConnectionAbortedError, http.client.RemoteDisconnected):
                 if attempt == MAX_ATTEMPTS:
                     raise UserError(what, f"the connection broke {MAX_ATTEMPTS} times") from None
-                self.sleep(self._backoff(attempt, None))
+                time.sleep(self._backoff(attempt, None))
                 continue
             except (OSError, http.client.HTTPException) as exc:
                 raise UserError(what, f"registry unreachable: {_reason(exc)}") from None
             if status not in RETRY_STATUSES or attempt == MAX_ATTEMPTS:
                 return status, head, body
-            self.sleep(self._backoff(attempt, head.get("retry-after")))
+            time.sleep(self._backoff(attempt, head.get("retry-after")))
         raise AssertionError("unreachable")  # pragma: no cover
 
     @staticmethod
