@@ -28,6 +28,7 @@ import jsonschema
 from meshcharts.base.yamltext import dump_values
 from meshcharts.catalog.charts import builtin_catalog
 from meshcharts.catalog.component import ChartDef, Component
+from meshcharts.catalog.upstream import UPSTREAM_1_1, upstream_answer
 from meshcharts.chart.schema import infer_schema, schema_message
 from meshcharts.errors import MeshchartsError, UserError, ValuesError
 from meshcharts.resolution.resolve import Resolution
@@ -160,7 +161,24 @@ def _schema_of(definition: ChartDef, components: Sequence[Component]) -> _Compil
         docs=definition.docs(tuple(components)),
         title=f"{definition.name} values",
     )
+    _refuse_upstream_globals(schema)
     return _Compiled(schema, frozenset(defaults))
+
+
+def _refuse_upstream_globals(schema: dict[str, Any]) -> None:
+    """Refuse Istio 1.1's ``global`` keys that this chart does not take.
+
+    ``global`` stays open to keys an umbrella chart shares with its sub-charts, so an
+    upstream key would otherwise pass unread; each gets a schema that no value meets, with
+    the replacement in its description (read by people and by ``helm install`` errors).
+    """
+    node = schema["properties"]["global"]
+    known = node.setdefault("properties", {})
+    for pattern, answer in UPSTREAM_1_1.items():
+        top, _, rest = pattern.partition(".")
+        key = rest.partition(".")[0]
+        if top == "global" and key and key not in known:
+            known[key] = {"not": {}, "description": f"Istio 1.1's key, not taken: {answer.hint()}"}
 
 
 _COMPILED: dict[tuple[int, tuple[str, ...]], tuple[ChartDef, _Compiled]] = {}
@@ -252,12 +270,35 @@ def _is_env(assignment: Assignment) -> bool:
     return assignment.layer.name.startswith("env ")
 
 
+def _upstream_rule(
+    resolved: ResolvedValues, path: KeyPath, error: jsonschema.ValidationError
+) -> str | None:
+    """For a key that Istio 1.1's charts had and this chart lacks: what to write instead."""
+    if error.validator not in ("additionalProperties", "not"):
+        return None
+    found = upstream_answer(path, below=True)
+    if found is None:
+        return None
+    pattern, answer = found
+    value: Any = resolved.values
+    for segment in (*path, *pattern.split(".")[len(path) :]):  # the upstream key's own value
+        value = value.get(segment) if isinstance(value, Mapping) else None
+    parts = pattern.split(".")
+    key = ".".join((*path, *parts[len(path) :]))
+    return (
+        f"Istio 1.1's {key} is not a key here: {answer.hint(value)} "
+        "(meshcharts import-values translates Istio 1.1 values files)"
+    )
+
+
 def _violation(
     resolved: ResolvedValues, chart: str, path: KeyPath, error: jsonschema.ValidationError
 ) -> ValuesError:
     origin = resolved.origin(path)
     shown = _shown_path(resolved, path) or "(top level)"
-    rule = f"{schema_message(error)} [schema: {error.validator}]"
+    rule = _upstream_rule(resolved, path, error) or (
+        f"{schema_message(error)} [schema: {error.validator}]"
+    )
     if origin is None:
         return ValuesError(f"chart {chart}: value {shown}", rule)
     # The line of the bad value itself when the layer set a whole list or map above it.

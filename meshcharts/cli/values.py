@@ -9,8 +9,10 @@ from typing import Annotated, Any
 import typer
 
 from meshcharts.base.fsutil import write_atomic
+from meshcharts.base.names import check_dns_label
 from meshcharts.base.yamltext import dump_values
 from meshcharts.chart.assemble import chart_values
+from meshcharts.chart.importvalues import environment_name, import_values
 from meshcharts.chart.valuesfile import provenance_keys, validate_values, values_file
 from meshcharts.cli.common import (
     ComponentsDirOpt,
@@ -165,3 +167,60 @@ def list_profiles(
     for item in items:
         parent = f" (extends {item.extends})" if item.extends else ""
         typer.echo(f"{item.name.ljust(width)}  {item.description}{parent}")
+
+
+@app.command("import-values")
+@user_errors
+def import_values_command(
+    file: Annotated[
+        Path, typer.Argument(metavar="FILE", help="An Istio 1.1 values file (helm install -f).")
+    ],
+    profile: Annotated[
+        str | None,
+        typer.Option(
+            "--profile",
+            "-p",
+            metavar="NAME",
+            help="The profile to install (default: the smallest with what the file enables).",
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            metavar="ENV.yaml",
+            help="Write the environment file here (atomically); its name is the file's stem.",
+        ),
+    ] = None,
+    output: FormatOpt = TextOrJson.text,
+    profiles: ProfilesDirOpt = None,
+    component_dirs: ComponentsDirOpt = None,
+) -> None:
+    """Turn an Istio 1.1 values file into an environment file, with a report.
+
+    Every key is translated (Istio 1.1's spelling to meshcharts'), unsupported (with the
+    reason and what to use instead), dropped (equal to the profile's value), or kept. The
+    environment passes meshcharts values --env. Without --out the environment file goes to
+    stdout and the report to stderr.
+    """
+    available = profile_set(profiles, component_dirs)
+    if out is not None:
+        if out.is_dir():
+            raise UserError(f"--out {out}", "is a folder; give a file name")
+        if out.suffix != ".yaml":
+            raise UserError(f"--out {out}", "an environment file is named <name>.yaml")
+        name = check_dns_label(out.name.removesuffix(".yaml"), what=f"--out {out}: name")
+    else:
+        name = environment_name(file)
+    imported = import_values(available, file, profile=profile)
+    text = imported.environment_text(name)
+    if out is not None:
+        write_atomic(out, text.encode(), what=f"--out {out}")
+    if output is TextOrJson.json:
+        print_json({**imported.as_json(), "name": name, "out": str(out) if out else None})
+    elif out is not None:
+        typer.echo(imported.report(), nl=False)
+        typer.echo(f"wrote {out}")
+    else:
+        typer.echo(text, nl=False)
+        typer.echo(imported.report(), nl=False, err=True)

@@ -8,7 +8,13 @@ from collections.abc import Sequence
 from meshcharts.inputs.environments import EnvError, Environment
 from meshcharts.inputs.profiles import ProfileSet
 from meshcharts.inputs.setvalues import SetArg
-from meshcharts.resolution.resolve import Resolution, known_keys, resolve, resolve_from
+from meshcharts.resolution.resolve import (
+    Resolution,
+    known_keys,
+    resolve,
+    resolve_from,
+    unknown_key_problem,
+)
 
 __all__ = ["check_profile", "profile_resolution", "resolve_environment"]
 
@@ -39,10 +45,9 @@ def _check_keys(env: Environment, base: Resolution) -> None:
             if key not in known:
                 line = layer.lines.get((key,))
                 shown = key if key == "mesh" else f"values.{key}"
+                problem = unknown_key_problem(key, known, base.catalog, base.profile)
                 raise EnvError(
-                    f"{layer.source}:{line}" if line else layer.source,
-                    f"{shown}: no component of profile {base.profile!r} reads it "
-                    f"(known: {', '.join(sorted(known))})",
+                    f"{layer.source}:{line}" if line else layer.source, f"{shown}: {problem}"
                 )
 
 

@@ -127,14 +127,26 @@ def merge_rules(charts: Charts, catalog: Catalog | None = None) -> MergeRules:
     return _merge_rules(charts, catalog) if key is None else _cached_rules(key, catalog)
 
 
-def _check_known(resolved: ResolvedValues, known: set[str], profile: str) -> None:
+def unknown_key_problem(key: str, known: set[str], catalog: Catalog, profile: str) -> str:
+    """Why a top-level values key is refused: a component left out, or no such key."""
+    charts = sorted(
+        c.name for c in catalog.charts.values() if key in {p.name for p in c.components}
+    )
+    if charts:
+        return (
+            f"component {key} (chart {charts[0]}) is not compiled into profile {profile!r}: "
+            "use a profile that has it, or add it to the profile's charts"
+        )
+    return f"no component of profile {profile!r} reads it (known: {', '.join(sorted(known))})"
+
+
+def _check_known(resolved: ResolvedValues, known: set[str], profile: str, catalog: Catalog) -> None:
     for key in resolved.values:
         if key not in known:
             origin = resolved.origin((key,))
             where = f" (set by {origin.layer.name})" if origin else ""
             raise ValuesError(
-                f"value {key!r}{where}",
-                f"no component of profile {profile!r} reads it (known: {', '.join(sorted(known))})",
+                f"value {key!r}{where}", unknown_key_problem(key, known, catalog, profile)
             )
 
 
@@ -184,7 +196,8 @@ def resolve_from(
     if sets:
         resolved = merge_layers([set_layer(sets, resolved.values)], base=resolved)
     if resolved is not base.values:
-        _check_known(resolved, known_keys(base.charts, base.catalog), base.profile)
+        known = known_keys(base.charts, base.catalog)
+        _check_known(resolved, known, base.profile, base.catalog)
     return replace(base, values=resolved)
 
 
@@ -215,6 +228,6 @@ def resolve(
     layers = [Layer("chart defaults", defaults, "meshcharts catalog")]
     layers += [Layer(f"profile {p.name}", p.values, p.source) for p in chain]
     resolved = merge_layers(layers, rules=merge_rules(charts, catalog))
-    _check_known(resolved, known_keys(charts, catalog), name)
+    _check_known(resolved, known_keys(charts, catalog), name, catalog)
     base = Resolution(name, charts, resolved, profiles.required(name), catalog)
     return resolve_from(base, sets=sets, extra_layers=extra_layers)

@@ -1,0 +1,261 @@
+"""Every key of Istio 1.1's values files has an answer here, and no accepted key is ignored.
+
+tests/data/upstream_1_1/keys.tsv lists every leaf key of the upstream 1.1.0 chart's values
+files (the chart's, its sub-charts', the values-istio-*.yaml profiles). Each key is either
+answered by meshcharts.catalog.upstream (translated to another key, or refused with the
+reason and the replacement) or accepted by the schema of the chart that holds it, with
+every component compiled in. An accepted key must be read: changing its value changes
+what the chart renders (with the feature it belongs to switched on).
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import functools
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+from helpers import assert_one_line_error, run_meshcharts
+
+from meshcharts import ChartTree, Layer, assemble_chart, merge_layers
+from meshcharts.catalog.charts import builtin_catalog
+from meshcharts.catalog.component import ChartDef
+from meshcharts.catalog.upstream import UPSTREAM_1_1, Renamed, Unsupported, upstream_answer
+from meshcharts.chart.valuesfile import chart_schema
+from meshcharts.checks.render import RenderError, render_objects
+
+DATA = Path(__file__).resolve().parent / "data" / "upstream_1_1"
+
+
+def _upstream_keys() -> list[tuple[str, ...]]:
+    keys = []
+    for line in (DATA / "keys.tsv").read_text().splitlines():
+        if line and not line.startswith("#"):
+            keys.append(tuple(line.split("\t")[0].split(" ")))
+    return keys
+
+
+UPSTREAM_KEYS = _upstream_keys()
+
+
+def _node(schema: Mapping[str, Any], path: tuple[str, ...]) -> Mapping[str, Any] | None:
+    """The schema node of ``path``; None when the schema refuses the key."""
+    node: Mapping[str, Any] = schema
+    for key in path:
+        if key in node.get("properties", {}):
+            node = node["properties"][key]
+        elif isinstance(node.get("additionalProperties"), Mapping):
+            node = node["additionalProperties"]
+        elif node.get("type") == "object" and "properties" not in node:
+            return {}  # a free-form map (labels, annotations, env)
+        else:
+            return None
+    return None if "not" in node else node
+
+
+def _full_chart(name: str) -> ChartDef:
+    return builtin_catalog().charts[name]
+
+
+def _accepted(path: tuple[str, ...]) -> str | None:
+    """The chart whose full schema takes ``path`` (global: the istio chart's own keys)."""
+    for name, chart in builtin_catalog().charts.items():
+        if path[0] == "global" and len(path) > 1:
+            known = chart_schema(chart, chart.components)["properties"]["global"]
+            if path[1] not in known.get("properties", {}):
+                continue
+        if _node(chart_schema(chart, chart.components), path) is not None:
+            return name
+    return None
+
+
+def _key_id(path: tuple[str, ...]) -> str:
+    return ".".join(path)
+
+
+@pytest.mark.parametrize("path", UPSTREAM_KEYS, ids=_key_id)
+def test_every_upstream_key_has_an_answer(path: tuple[str, ...]) -> None:
+    answered = upstream_answer(path)
+    accepted = _accepted(path)
+    assert answered or accepted, f"{_key_id(path)}: neither accepted nor answered"
+    assert not (answered and accepted), f"{_key_id(path)}: accepted and also refused"
+
+
+def test_the_key_list_is_the_upstream_one() -> None:
+    # Spot facts of the 1.1.0 files, so that a truncated list cannot pass.
+    keys = {_key_id(p) for p in UPSTREAM_KEYS}
+    assert len(keys) == len(UPSTREAM_KEYS) > 300
+    assert {
+        "global.mtls.enabled",
+        "global.proxy.envoyStatsd.host",
+        "istiocoredns.coreDNSImage",
+    } <= keys
+    assert "gateways.istio-ilbgateway.serviceAnnotations.cloud.google.com/load-balancer-type" in {
+        ".".join(p) for p in UPSTREAM_KEYS
+    }
+
+
+# --- accepted keys are read ------------------------------------------------------------------
+
+# Values that switch on what a key belongs to, by key prefix (the longest prefix wins; the
+# "enabled" keys above a key are switched on without being listed).
+CONTEXTS: dict[str, dict[str, Any]] = {
+    "mixer.policy.replicaCount": {"mixer.policy.autoscaleEnabled": False},
+    "mixer.telemetry.replicaCount": {"mixer.telemetry.autoscaleEnabled": False},
+    "tracing.zipkin": {"tracing.provider": "zipkin"},
+    "tracing.jaeger": {"tracing.provider": "jaeger"},
+    "grafana.accessMode": {"grafana.persist": True},
+    "grafana.storageClassName": {"grafana.persist": True},
+    "grafana.contextPath": {"grafana.ingress.enabled": True},
+    "prometheus.contextPath": {"prometheus.ingress.enabled": True},
+    "global.sds": {"global.sds.useNormalJwt": True, "nodeagent.enabled": True},
+    # Read where a component sets no resources of its own (upstream: Galley, Mixer policy).
+    "global.defaultResources": {"pilot.resources": None},
+    "gateways.istio-ingressgateway.meshExpansionPorts": {"global.meshExpansion.enabled": True},
+}
+
+
+def _set(tree: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
+    for key in path[:-1]:
+        tree = tree.setdefault(key, {})
+    tree[path[-1]] = value
+
+
+def _get(tree: Any, path: tuple[str, ...]) -> Any:
+    for key in path:
+        if not isinstance(tree, Mapping) or key not in tree:
+            return None
+        tree = tree[key]
+    return tree
+
+
+def _context(defaults: Mapping[str, Any], path: tuple[str, ...]) -> dict[str, Any]:
+    """Values over the chart's defaults that make ``path`` matter."""
+    values: dict[str, Any] = {}
+    for depth in range(1, len(path)):
+        above = path[:depth]
+        if isinstance(_get(defaults, (*above, "enabled")), bool):
+            _set(values, (*above, "enabled"), True)
+    key = _key_id(path)
+    for prefix in sorted(CONTEXTS, key=len):
+        if key == prefix or key.startswith(prefix + "."):
+            for dotted, value in CONTEXTS[prefix].items():
+                _set(values, tuple(dotted.split(".")), value)
+    return values
+
+
+def _mutated(value: Any) -> Any:
+    if isinstance(value, bool):
+        return not value
+    if isinstance(value, int | float):
+        return value + 7
+    if isinstance(value, str):
+        return f"{value}x" if value else "probe"
+    if isinstance(value, list):
+        return [] if value else ["probe"]
+    if isinstance(value, Mapping) and value:
+        first = sorted(value)[0]
+        return {**value, first: _mutated(value[first])}
+    if isinstance(value, Mapping):
+        return {"probe": "x"}
+    return "probe"
+
+
+@functools.cache
+def _tree(name: str) -> ChartTree:
+    chart = _full_chart(name)
+    components = chart.components
+    defaults = chart.defaults(components)
+    resolved = merge_layers([Layer("chart defaults", defaults)])
+    chart = dataclasses.replace(chart, components=components)
+    return assemble_chart(
+        chart, components, resolved, profile="test", version="1.0.6", app_version="1.0.6"
+    )
+
+
+@functools.cache
+def _render(name: str, values_json: str) -> str:
+    try:
+        docs = render_objects(
+            _tree(name), release="istio", namespace="istio-system", values=json.loads(values_json)
+        )
+    except RenderError as exc:
+        return f"error: {exc}"
+    return json.dumps(docs, sort_keys=True)
+
+
+READ_KEYS = [p for p in UPSTREAM_KEYS if upstream_answer(p) is None and _accepted(p)]
+
+
+@pytest.mark.parametrize("path", READ_KEYS, ids=_key_id)
+def test_an_accepted_key_changes_what_renders(path: tuple[str, ...]) -> None:
+    name = _accepted(path)
+    assert name is not None
+    chart = _full_chart(name)
+    defaults = chart.defaults(chart.components)
+    base = copy.deepcopy(defaults)
+    context = _context(defaults, path)
+    for leaf_path, value in _leaves(context):
+        _set(base, leaf_path, value)
+    changed = copy.deepcopy(base)
+    _set(changed, path, _mutated(_get(base, path)))
+    before = _render(name, json.dumps(base, sort_keys=True))
+    after = _render(name, json.dumps(changed, sort_keys=True))
+    assert not before.startswith("error:"), before
+    assert after != before, f"{_key_id(path)} is accepted but changes nothing that renders"
+
+
+def _leaves(
+    tree: Mapping[str, Any], path: tuple[str, ...] = ()
+) -> list[tuple[tuple[str, ...], Any]]:
+    found: list[tuple[tuple[str, ...], Any]] = []
+    for key, value in tree.items():
+        if isinstance(value, Mapping) and value:
+            found += _leaves(value, (*path, key))
+        else:
+            found.append(((*path, key), value))
+    return found
+
+
+# --- refused keys say what to write instead --------------------------------------------------
+
+
+def _concrete(pattern: str) -> str:
+    return pattern.replace("*", "istio-ingressgateway")
+
+
+@pytest.mark.parametrize("pattern", sorted(UPSTREAM_1_1))
+def test_a_refused_key_names_its_replacement(pattern: str, tmp_path: Path) -> None:
+    answer = UPSTREAM_1_1[pattern]
+    key = _concrete(pattern)
+    value = "true"
+    if isinstance(answer, Renamed) and answer.values:
+        value = next(iter(answer.values))
+        value = json.dumps(value)
+    set_key = key if "." in key.partition("global.")[2] or not key.startswith("global.") else key
+    code, _, stderr = run_meshcharts(
+        "values", "-p", "demo", "--set", f"{set_key}={value}", "--out", str(tmp_path / "v.yaml")
+    )
+    expected = answer.target if isinstance(answer, Renamed) else answer.instead or answer.reason
+    assert_one_line_error(code, stderr, key, expected)
+    assert not (tmp_path / "v.yaml").exists()
+
+
+def test_renamed_values_translate() -> None:
+    mtls = UPSTREAM_1_1["global.mtls.enabled"]
+    assert isinstance(mtls, Renamed)
+    assert mtls.translate(True) == "strict" and mtls.translate(False) == "permissive"
+    with pytest.raises(KeyError):
+        mtls.translate(1)
+
+
+def test_every_answer_is_worded() -> None:
+    for pattern, answer in UPSTREAM_1_1.items():
+        if isinstance(answer, Unsupported):
+            assert answer.reason and not answer.reason.endswith("."), pattern
+        else:
+            assert answer.target and answer.note, pattern
