@@ -18,6 +18,7 @@ from tools import HELM3, HELM4, MESH_CUSTOM_GROUPS, helm_binaries, run_helm, val
 from meshcharts import ChartTree
 from meshcharts.catalog.crds import CRDS
 from meshcharts.catalog.galley import GALLEY
+from meshcharts.checks.render import render_objects
 
 Docs = list[dict[str, Any]]
 HELMS = (HELM3, HELM4)
@@ -155,6 +156,59 @@ def test_service_ports_and_deployment_wiring() -> None:
     assert volumes["certs"]["secret"]["secretName"] == "istio.istio-galley-service-account"
     secure = _container(_render({"global": {"controlPlaneSecurityEnabled": True}}))
     assert "--insecure=false" in secure["command"]
+
+
+def test_pod_settings_image_replicas_node_selector_priority_class() -> None:
+    values = {
+        "galley": {
+            "image": "example.com/mesh/galley:1.1.0",
+            "replicaCount": 3,
+            "nodeSelector": {"pool": "mesh"},
+            "podAnnotations": {"team": "mesh"},
+        },
+        "global": {"priorityClassName": "mesh-critical"},
+    }
+    deployment = _one(_render(values), "Deployment", "istio-galley")
+    assert deployment["spec"]["replicas"] == 3
+    template = deployment["spec"]["template"]
+    assert template["metadata"]["annotations"]["team"] == "mesh"
+    pod = template["spec"]
+    assert pod["containers"][0]["image"] == "example.com/mesh/galley:1.1.0"
+    assert (pod["nodeSelector"], pod["priorityClassName"]) == ({"pool": "mesh"}, "mesh-critical")
+    fallback = {"global": {"defaultNodeSelector": {"kubernetes.io/arch": "amd64"}}}
+    pod = _one(_render(fallback), "Deployment", "istio-galley")["spec"]["template"]["spec"]
+    assert pod["nodeSelector"] == {"kubernetes.io/arch": "amd64"}
+    assert "priorityClassName" not in pod
+
+
+def test_default_resources_apply_when_galley_sets_none() -> None:
+    values = {"global": {"defaultResources": {"requests": {"cpu": "20m"}}}}
+    container = _container(_render(values, "--set", "galley.resources=null"))
+    assert container["resources"] == {"requests": {"cpu": "20m"}}
+
+
+UPSTREAM_KEYS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
+    # key: (values enabling it, values changing it)
+    "galley.enabled": ({}, {"galley": {"enabled": False}}),
+    "galley.image": ({}, {"galley": {"image": "example.com/mesh/galley:1.1.0"}}),
+    "galley.replicaCount": ({}, {"galley": {"replicaCount": 2}}),
+    "galley.nodeSelector": ({}, {"galley": {"nodeSelector": {"pool": "mesh"}}}),
+    "global.priorityClassName": ({}, {"global": {"priorityClassName": "mesh-critical"}}),
+}
+
+
+@pytest.mark.parametrize("key", sorted(UPSTREAM_KEYS))
+def test_each_upstream_key_changes_the_render(key: str) -> None:
+    base, changed = UPSTREAM_KEYS[key]
+    assert _render(changed) != _render(base)
+
+
+@pytest.mark.parametrize("key", sorted(UPSTREAM_KEYS))
+def test_python_renderer_matches_helm(key: str) -> None:
+    values = UPSTREAM_KEYS[key][1]
+    ours = render_objects(_tree(json.dumps(values, sort_keys=True)), release="istio", namespace=NS)
+    order = lambda d: (d["kind"], d["metadata"]["name"])  # noqa: E731
+    assert sorted(ours, key=order) == sorted(_render(values), key=order)
 
 
 def test_pod_disruption_budget_only_when_replicated() -> None:

@@ -29,6 +29,7 @@ from tools import (
 
 from meshcharts.catalog.crds import CRDS
 from meshcharts.catalog.mixer import MIXER, RESERVED_NAMES
+from meshcharts.checks.render import render_objects
 from meshcharts.values.keypaths import leaf_paths
 
 NS = "istio-system"
@@ -403,6 +404,135 @@ def test_destination_rules_pool_connections_and_use_mtls_on_15004() -> None:
     ]
 
 
+def test_pods_take_annotations_node_selector_image_and_priority_class() -> None:
+    values = {
+        "mixer": {
+            "image": "example.com/mesh/mixer:1.1.0",
+            "podAnnotations": {"team": "mesh"},
+            "nodeSelector": {"pool": "mesh"},
+        },
+        "global": {"priorityClassName": "mesh-critical"},
+    }
+    docs = render(values)
+    for mixer in ("policy", "telemetry"):
+        template = find(docs, "Deployment", f"istio-{mixer}")["spec"]["template"]
+        assert template["metadata"]["annotations"]["team"] == "mesh"
+        pod = template["spec"]
+        assert pod["nodeSelector"] == {"pool": "mesh"}
+        assert pod["priorityClassName"] == "mesh-critical"
+        assert pod["containers"][0]["image"] == "example.com/mesh/mixer:1.1.0"
+
+
+def test_default_resources_apply_when_a_mixer_sets_none() -> None:
+    values = {
+        "mixer": {"policy": {"resources": None}},
+        "global": {"defaultResources": {"requests": {"cpu": "20m"}}},
+    }
+    docs = render(values)
+    policy = find(docs, "Deployment", "istio-policy")["spec"]["template"]["spec"]
+    assert policy["containers"][0]["resources"] == {"requests": {"cpu": "20m"}}
+    telemetry = find(docs, "Deployment", "istio-telemetry")["spec"]["template"]["spec"]
+    assert telemetry["containers"][0]["resources"]["limits"] == {"cpu": "4800m", "memory": "4G"}
+
+
+# --- every upstream 1.1 key changes what renders -----------------------------------------------
+
+_NO_HPA = {
+    "mixer": {"policy": {"autoscaleEnabled": False}, "telemetry": {"autoscaleEnabled": False}}
+}
+_STDIO = _adapter("stdio")
+
+
+def _mixer(**settings: Any) -> dict[str, Any]:
+    return {"mixer": settings}
+
+
+UPSTREAM_KEYS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
+    # key: (values enabling it, values changing it)
+    "mixer.enabled": ({}, _mixer(enabled=False)),
+    "mixer.image": ({}, _mixer(image="example.com/mesh/mixer:1.1.0")),
+    "mixer.nodeSelector": ({}, _mixer(nodeSelector={"pool": "mesh"})),
+    "mixer.podAnnotations": ({}, _mixer(podAnnotations={"team": "mesh"})),
+    "mixer.env.GODEBUG": ({}, _mixer(env={"GODEBUG": "gctrace=2"})),
+    "mixer.env.GOMAXPROCS": ({}, _mixer(env={"GOMAXPROCS": "2"})),
+    "mixer.adapters.useAdapterCRDs": ({}, _mixer(adapters={"useAdapterCRDs": True})),
+    "mixer.adapters.kubernetesenv.enabled": ({}, _adapter("kubernetesenv", enabled=False)),
+    "mixer.adapters.prometheus.enabled": ({}, _adapter("prometheus", enabled=False)),
+    "mixer.adapters.prometheus.metricsExpiryDuration": (
+        {},
+        _adapter("prometheus", metricsExpiryDuration="1h"),
+    ),
+    "mixer.adapters.stdio.enabled": ({}, _STDIO),
+    "mixer.adapters.stdio.outputAsJson": (_STDIO, _adapter("stdio", outputAsJson=False)),
+    "mixer.telemetry.sessionAffinityEnabled": (
+        {},
+        _mixer(telemetry={"sessionAffinityEnabled": True}),
+    ),
+    "mixer.telemetry.loadshedding.mode": (
+        {},
+        _mixer(telemetry={"loadshedding": {"mode": "logonly"}}),
+    ),
+    "mixer.telemetry.loadshedding.latencyThreshold": (
+        {},
+        _mixer(telemetry={"loadshedding": {"latencyThreshold": "1s"}}),
+    ),
+    "global.priorityClassName": ({}, {"global": {"priorityClassName": "mesh-critical"}}),
+    "global.defaultResources.requests.cpu": (
+        _mixer(policy={"resources": None}),
+        _with(
+            _mixer(policy={"resources": None}),
+            {"global": {"defaultResources": {"requests": {"cpu": "1"}}}},
+        ),
+    ),
+}
+for _type in ("policy", "telemetry"):
+    UPSTREAM_KEYS.update(
+        {
+            f"mixer.{_type}.enabled": ({}, _mixer(**{_type: {"enabled": False}})),
+            f"mixer.{_type}.autoscaleEnabled": ({}, _mixer(**{_type: {"autoscaleEnabled": False}})),
+            f"mixer.{_type}.autoscaleMin": ({}, _mixer(**{_type: {"autoscaleMin": 2}})),
+            f"mixer.{_type}.autoscaleMax": ({}, _mixer(**{_type: {"autoscaleMax": 9}})),
+            f"mixer.{_type}.cpu.targetAverageUtilization": (
+                {},
+                _mixer(**{_type: {"cpu": {"targetAverageUtilization": 50}}}),
+            ),
+            f"mixer.{_type}.replicaCount": (
+                _NO_HPA,
+                _with(_NO_HPA, _mixer(**{_type: {"replicaCount": 3}})),
+            ),
+        }
+    )
+    for _leaf in ("requests.cpu", "requests.memory", "limits.cpu", "limits.memory"):
+        _kind, _name = _leaf.split(".")
+        UPSTREAM_KEYS[f"mixer.{_type}.resources.{_leaf}"] = (
+            {},
+            _mixer(**{_type: {"resources": {_kind: {_name: "3"}}}}),
+        )
+
+
+@pytest.mark.parametrize("key", sorted(UPSTREAM_KEYS))
+def test_each_upstream_key_changes_the_render(key: str) -> None:
+    base, changed = UPSTREAM_KEYS[key]
+    assert render(changed) != render(base)
+
+
+_PY_CASES = {
+    "defaults": {},
+    "stdio-json": _STDIO,
+    "stdio-text-no-hpa": _with(_adapter("stdio", outputAsJson=False), _NO_HPA),
+    "all-on": ALL_ON,
+}
+
+
+@pytest.mark.parametrize("case", sorted(_PY_CASES))
+def test_python_renderer_matches_helm(case: str) -> None:
+    values = _PY_CASES[case]
+    tree = assemble_components((MIXER,), values)
+    ours = render_objects(tree, release="istio", namespace=NS)
+    key = lambda d: (d["kind"], d["metadata"]["name"])  # noqa: E731
+    assert sorted(ours, key=key) == sorted(render(values), key=key)
+
+
 # --- adapters --------------------------------------------------------------------------------
 
 
@@ -478,15 +608,56 @@ def test_instances_only_use_declared_attributes() -> None:
         assert not undeclared, (doc["metadata"]["name"], undeclared)
 
 
+# The logentry variables of Istio 1.1's accesslog and tcpaccesslog (charts/mixer config.yaml).
+_LOG_COMMON = {
+    "sourceIp", "sourceApp", "sourcePrincipal", "sourceName", "sourceWorkload",
+    "sourceNamespace", "sourceOwner", "destinationApp", "destinationIp",
+    "destinationServiceHost", "destinationWorkload", "destinationName", "destinationNamespace",
+    "destinationOwner", "destinationPrincipal", "protocol", "connection_security_policy",
+    "requestedServerName", "receivedBytes", "sentBytes", "reporter", "responseFlags",
+}  # fmt: skip
+ACCESSLOG_VARIABLES = _LOG_COMMON | {
+    "apiClaims", "apiKey", "method", "url", "responseCode", "responseSize",
+    "permissiveResponseCode", "permissiveResponsePolicyID", "requestSize", "requestId",
+    "clientTraceId", "latency", "userAgent", "responseTimestamp", "referer", "httpAuthority",
+    "xForwardedFor", "grpcStatus", "grpcMessage",
+}  # fmt: skip
+TCPACCESSLOG_VARIABLES = _LOG_COMMON | {
+    "connectionEvent", "connectionDuration", "totalReceivedBytes", "totalSentBytes",
+}  # fmt: skip
+
+
 def test_stdio_handler_and_access_logs() -> None:
     docs = render(_adapter("stdio", outputAsJson=False))
     assert find(docs, "handler", "stdio")["spec"] == {
         "compiledAdapter": "stdio",
         "params": {"outputAsJson": False},
     }
-    for name in ("accesslog", "tcpaccesslog"):
-        assert find(docs, "instance", name)["spec"]["compiledTemplate"] == "logentry"
+    json_on = find(render(_adapter("stdio")), "handler", "stdio")["spec"]["params"]
+    assert json_on == {"outputAsJson": True}
+    logs = {
+        "accesslog": (ACCESSLOG_VARIABLES, "request.time", "stdio"),
+        "tcpaccesslog": (
+            TCPACCESSLOG_VARIABLES,
+            'context.time | timestamp("2017-01-01T00:00:00Z")',
+            "stdiotcp",
+        ),
+    }
+    for name, (variables, timestamp, rule) in logs.items():
+        spec = find(docs, "instance", name)["spec"]
+        assert spec["compiledTemplate"] == "logentry"
+        params = spec["params"]
+        assert set(params["variables"]) == variables, name
+        assert (params["severity"], params["timestamp"]) == ('"Info"', timestamp)
+        assert params["monitored_resource_type"] == '"global"'
+        actions = find(docs, "rule", rule)["spec"]["actions"]
+        assert actions == [{"handler": "stdio", "instances": [name]}]
+    assert find(docs, "rule", "stdio")["spec"]["match"] == (
+        'context.protocol == "http" || context.protocol == "grpc"'
+    )
     assert find(docs, "rule", "stdiotcp")["spec"]["match"] == 'context.protocol == "tcp"'
+    off = identities(render())
+    assert not {("handler", "stdio"), ("instance", "accesslog"), ("rule", "stdio")} & off
 
 
 def test_stackdriver_settings_and_switches() -> None:

@@ -176,6 +176,15 @@ _SCHEMA: dict[str, JsonSchema] = {
     "podAnnotations": STRING_MAP_SCHEMA,
 }
 
+_GLOBAL_DEFAULTS: dict[str, Any] = {"oneNamespace": False}
+
+_GLOBAL_DOCS: dict[str, str] = {
+    "oneNamespace": (
+        "Pilot watches Services, endpoints and Istio configuration of the release namespace "
+        "only (discovery -a <namespace>), instead of every namespace."
+    ),
+}
+
 PILOT = Component(
     name="pilot",
     chart="istio",
@@ -183,4 +192,6 @@ PILOT = Component(
     defaults=_DEFAULTS,
     docs=_DOCS,
     schema=_SCHEMA,
+    global_defaults=_GLOBAL_DEFAULTS,
+    global_docs=_GLOBAL_DOCS,
 )
