@@ -38,6 +38,14 @@ def _objects(gateway: str) -> set[tuple[str, str]]:
 
 
 INGRESS = _objects("istio-ingressgateway")
+EXPANSION_ROUTES = {
+    ("VirtualService", "meshexpansion-vs-pilot"),
+    ("VirtualService", "meshexpansion-vs-citadel"),
+}
+ILB_ROUTES = {
+    ("VirtualService", "meshexpansion-ilb-vs-pilot"),
+    ("VirtualService", "meshexpansion-vs-citadel-ilb"),
+}
 EGRESS = _objects("istio-egressgateway")
 
 SIMPLE = {
@@ -174,12 +182,13 @@ def test_enabled_false_removes_every_object(values: dict[str, Any]) -> None:
             | EGRESS
             | _objects("my-gateway")
             | {("Gateway", n) for n in ("meshexpansion-gateway", "istio-egressgateway-sni")}
+            | EXPANSION_ROUTES
             | {("Gateway", str(r["name"])) for r in (SIMPLE, MUTUAL, CUSTOM_CERTS, PASSTHROUGH)}
             | {("Gateway", "http-redirect"), ("Gateway", "my-https")}
             | {("DestinationRule", "istio-egressgateway-sni")}
             | {(k, n) for k, n in on if k in ("ServiceEntry", "VirtualService")}
         )
-        assert len([k for k, _ in on if k in ("ServiceEntry", "VirtualService")]) == 4
+        assert len([k for k, _ in on if k in ("ServiceEntry", "VirtualService")]) == 6
 
 
 def test_egress_gateway_is_off_by_default_and_adds_its_objects() -> None:
@@ -391,7 +400,7 @@ def test_mesh_expansion_off_by_default() -> None:
 
 def test_mesh_expansion_adds_ports_and_gateway() -> None:
     docs = render({"global": {"meshExpansion": {"enabled": True}}})
-    assert identities(docs) - INGRESS == {("Gateway", "meshexpansion-gateway")}
+    assert identities(docs) - INGRESS == {("Gateway", "meshexpansion-gateway")} | EXPANSION_ROUTES
     ports = service_ports(docs, "istio-ingressgateway")
     assert EXPANSION.items() <= ports.items()
     (container,) = containers(find(docs, "Deployment", "istio-ingressgateway"))
@@ -407,6 +416,63 @@ def test_mesh_expansion_adds_ports_and_gateway() -> None:
         (853, "tcp-dns-tls", "TCP"),
     ]
     assert all(s["hosts"] == ["*"] for s in gateway["servers"])
+
+
+PILOT = f"istio-pilot.{NS}.svc.cluster.local"
+CITADEL = f"istio-citadel.{NS}.svc.cluster.local"
+
+
+def _tcp_routes(docs: list[Doc], name: str, gateway: str, host: str) -> list[tuple[int, str, int]]:
+    """(matched port, destination host, destination port) of a mesh-expansion VirtualService."""
+    spec = find(docs, "VirtualService", name)["spec"]
+    assert spec["hosts"] == [host]
+    assert spec["gateways"] == [gateway]
+    routes = []
+    for rule in spec["tcp"]:
+        ((match,), (route,)) = (rule["match"], rule["route"])
+        routes.append(
+            (match["port"], route["destination"]["host"], route["destination"]["port"]["number"])
+        )
+    return routes
+
+
+def test_mesh_expansion_routes_to_pilot_and_citadel() -> None:
+    docs = render({"global": {"meshExpansion": {"enabled": True}}})
+    assert _tcp_routes(docs, "meshexpansion-vs-pilot", "meshexpansion-gateway", PILOT) == [
+        (15011, PILOT, 15011)
+    ]
+    assert _tcp_routes(docs, "meshexpansion-vs-citadel", "meshexpansion-gateway", CITADEL) == [
+        (8060, CITADEL, 8060)
+    ]
+    assert ("DestinationRule", "meshexpansion-dr-pilot") not in identities(docs)
+
+
+def test_mesh_expansion_ilb_routes_and_control_plane_security() -> None:
+    values = {
+        "global": {
+            "meshExpansion": {"enabled": True, "useILB": True},
+            "controlPlaneSecurityEnabled": True,
+        },
+        **with_gateway("istio-ilbgateway", enabled=True),
+    }
+    docs = render(values)
+    gateway = "meshexpansion-ilb-gateway"
+    assert _tcp_routes(docs, "meshexpansion-ilb-vs-pilot", gateway, PILOT) == [
+        (15011, PILOT, 15011),
+        (15010, PILOT, 15010),
+        (5353, "kube-dns.kube-system.svc.cluster.local", 53),
+    ]
+    assert _tcp_routes(docs, "meshexpansion-vs-citadel-ilb", gateway, CITADEL) == [
+        (8060, CITADEL, 8060)
+    ]
+    # The machines' own mutual TLS to Pilot passes through the gateway unwrapped.
+    rule = find(docs, "DestinationRule", "meshexpansion-dr-pilot")["spec"]
+    assert rule == {
+        "host": PILOT,
+        "trafficPolicy": {
+            "portLevelSettings": [{"port": {"number": 15011}, "tls": {"mode": "DISABLE"}}]
+        },
+    }
 
 
 def test_mesh_expansion_skips_a_port_already_exposed() -> None:
@@ -731,7 +797,9 @@ def test_mesh_expansion_through_the_ilb_preset() -> None:
         **with_gateway("istio-ilbgateway", enabled=True),
     }
     docs = render(values)
-    assert identities(docs) - INGRESS == ILB | {("Gateway", "meshexpansion-ilb-gateway")}
+    assert identities(docs) - INGRESS == ILB | ILB_ROUTES | {
+        ("Gateway", "meshexpansion-ilb-gateway")
+    }
     gateway = find(docs, "Gateway", "meshexpansion-ilb-gateway")["spec"]
     assert gateway["selector"] == {"istio": "ilbgateway"}
     assert [(s["port"]["number"], s["port"]["protocol"]) for s in gateway["servers"]] == [
@@ -1018,6 +1086,7 @@ def test_full_11_objects() -> None:
         INGRESS
         | EGRESS
         | ILB
+        | ILB_ROUTES
         | MULTI_OBJECTS
         | {
             ("Gateway", "istio-multicluster-egressgateway"),
@@ -1035,7 +1104,12 @@ def test_full_11_validates_against_kubernetes(kube: str) -> None:
     assert validate_k8s(docs, kube, strict=True, allow_custom=MESH_CUSTOM_GROUPS) == []
     schemas = {(f"{c.group}/{c.version}", c.kind): _closed(dict(c.schema)) for c in CRDS}
     custom = [d for d in docs if "istio.io/" in d["apiVersion"]]
-    assert {d["kind"] for d in custom} == {"Gateway", "EnvoyFilter", "DestinationRule"}
+    assert {d["kind"] for d in custom} == {
+        "Gateway",
+        "EnvoyFilter",
+        "DestinationRule",
+        "VirtualService",
+    }
     for doc in custom:
         body = {k: v for k, v in doc.items() if k not in ("apiVersion", "kind", "metadata")}
         jsonschema.validate(body, schemas[(doc["apiVersion"], doc["kind"])])

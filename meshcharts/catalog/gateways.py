@@ -24,6 +24,11 @@ the Gateway ``meshexpansion-gateway`` forwards them; ``useILB`` moves both to a 
 labelled ``istio: ilbgateway`` (``meshexpansion-ilb-gateway``). Those servers are plain
 TCP, as in Istio 1.1: the gateway passes the TLS streams through untouched, and unlike a
 ``TLS``/``PASSTHROUGH`` server this needs no SNI, which mesh-expansion clients do not send.
+VirtualServices route the ports Istio 1.1 routed: 15011/15010 to Pilot, 8060 to Citadel,
+5353 to kube-dns (``meshexpansion-vs-pilot``/``-citadel``, with ``useILB``
+``meshexpansion-ilb-vs-pilot``/``meshexpansion-vs-citadel-ilb``), plus DestinationRule
+``meshexpansion-dr-pilot`` (no TLS origination on 15011) with
+``controlPlaneSecurityEnabled``; a server on any other port routes nothing.
 
 ``istio-ilbgateway`` (off) is Istio 1.1's mesh-expansion gateway behind an internal load
 balancer (GKE annotation), for ``useILB``.
@@ -638,7 +643,8 @@ _GLOBAL_DEFAULTS: dict[str, Any] = {
 _GLOBAL_DOCS: dict[str, str] = {
     "meshExpansion.enabled": (
         "Mesh expansion: the gateway labelled istio: ingressgateway also exposes its meshExpansionPorts "
-        "(Pilot 15011, Mixer 15004, Citadel 8060, DNS 853) and Gateway meshexpansion-gateway forwards them."
+        "(Pilot 15011, Mixer 15004, Citadel 8060, DNS 853), Gateway meshexpansion-gateway serves them and "
+        "VirtualServices route 15011/15010 to Pilot, 8060 to Citadel and 5353 to kube-dns (other ports: no route)."
     ),
     "meshExpansion.useILB": (
         "Expose the mesh-expansion ports on the gateway labelled istio: ilbgateway instead "
