@@ -16,7 +16,8 @@ from tools import HELM3, HELM4, MESH_CUSTOM_GROUPS, helm_binaries, run_helm, val
 
 from meshcharts import ChartTree
 from meshcharts.catalog.crds import CRDS
-from meshcharts.catalog.gateways import GATEWAYS
+from meshcharts.catalog.gateways import GATEWAYS, SDS_DEFAULTS
+from meshcharts.checks.render import render_objects
 from meshcharts.values.keypaths import leaf_paths
 
 Doc = dict[str, Any]
@@ -37,6 +38,14 @@ def _objects(gateway: str) -> set[tuple[str, str]]:
 
 
 INGRESS = _objects("istio-ingressgateway")
+EXPANSION_ROUTES = {
+    ("VirtualService", "meshexpansion-vs-pilot"),
+    ("VirtualService", "meshexpansion-vs-citadel"),
+}
+ILB_ROUTES = {
+    ("VirtualService", "meshexpansion-ilb-vs-pilot"),
+    ("VirtualService", "meshexpansion-vs-citadel-ilb"),
+}
 EGRESS = _objects("istio-egressgateway")
 
 SIMPLE = {
@@ -173,12 +182,13 @@ def test_enabled_false_removes_every_object(values: dict[str, Any]) -> None:
             | EGRESS
             | _objects("my-gateway")
             | {("Gateway", n) for n in ("meshexpansion-gateway", "istio-egressgateway-sni")}
+            | EXPANSION_ROUTES
             | {("Gateway", str(r["name"])) for r in (SIMPLE, MUTUAL, CUSTOM_CERTS, PASSTHROUGH)}
             | {("Gateway", "http-redirect"), ("Gateway", "my-https")}
             | {("DestinationRule", "istio-egressgateway-sni")}
             | {(k, n) for k, n in on if k in ("ServiceEntry", "VirtualService")}
         )
-        assert len([k for k, _ in on if k in ("ServiceEntry", "VirtualService")]) == 4
+        assert len([k for k, _ in on if k in ("ServiceEntry", "VirtualService")]) == 6
 
 
 def test_egress_gateway_is_off_by_default_and_adds_its_objects() -> None:
@@ -390,7 +400,7 @@ def test_mesh_expansion_off_by_default() -> None:
 
 def test_mesh_expansion_adds_ports_and_gateway() -> None:
     docs = render({"global": {"meshExpansion": {"enabled": True}}})
-    assert identities(docs) - INGRESS == {("Gateway", "meshexpansion-gateway")}
+    assert identities(docs) - INGRESS == {("Gateway", "meshexpansion-gateway")} | EXPANSION_ROUTES
     ports = service_ports(docs, "istio-ingressgateway")
     assert EXPANSION.items() <= ports.items()
     (container,) = containers(find(docs, "Deployment", "istio-ingressgateway"))
@@ -406,6 +416,63 @@ def test_mesh_expansion_adds_ports_and_gateway() -> None:
         (853, "tcp-dns-tls", "TCP"),
     ]
     assert all(s["hosts"] == ["*"] for s in gateway["servers"])
+
+
+PILOT = f"istio-pilot.{NS}.svc.cluster.local"
+CITADEL = f"istio-citadel.{NS}.svc.cluster.local"
+
+
+def _tcp_routes(docs: list[Doc], name: str, gateway: str, host: str) -> list[tuple[int, str, int]]:
+    """(matched port, destination host, destination port) of a mesh-expansion VirtualService."""
+    spec = find(docs, "VirtualService", name)["spec"]
+    assert spec["hosts"] == [host]
+    assert spec["gateways"] == [gateway]
+    routes = []
+    for rule in spec["tcp"]:
+        ((match,), (route,)) = (rule["match"], rule["route"])
+        routes.append(
+            (match["port"], route["destination"]["host"], route["destination"]["port"]["number"])
+        )
+    return routes
+
+
+def test_mesh_expansion_routes_to_pilot_and_citadel() -> None:
+    docs = render({"global": {"meshExpansion": {"enabled": True}}})
+    assert _tcp_routes(docs, "meshexpansion-vs-pilot", "meshexpansion-gateway", PILOT) == [
+        (15011, PILOT, 15011)
+    ]
+    assert _tcp_routes(docs, "meshexpansion-vs-citadel", "meshexpansion-gateway", CITADEL) == [
+        (8060, CITADEL, 8060)
+    ]
+    assert ("DestinationRule", "meshexpansion-dr-pilot") not in identities(docs)
+
+
+def test_mesh_expansion_ilb_routes_and_control_plane_security() -> None:
+    values = {
+        "global": {
+            "meshExpansion": {"enabled": True, "useILB": True},
+            "controlPlaneSecurityEnabled": True,
+        },
+        **with_gateway("istio-ilbgateway", enabled=True),
+    }
+    docs = render(values)
+    gateway = "meshexpansion-ilb-gateway"
+    assert _tcp_routes(docs, "meshexpansion-ilb-vs-pilot", gateway, PILOT) == [
+        (15011, PILOT, 15011),
+        (15010, PILOT, 15010),
+        (5353, "kube-dns.kube-system.svc.cluster.local", 53),
+    ]
+    assert _tcp_routes(docs, "meshexpansion-vs-citadel-ilb", gateway, CITADEL) == [
+        (8060, CITADEL, 8060)
+    ]
+    # The machines' own mutual TLS to Pilot passes through the gateway unwrapped.
+    rule = find(docs, "DestinationRule", "meshexpansion-dr-pilot")["spec"]
+    assert rule == {
+        "host": PILOT,
+        "trafficPolicy": {
+            "portLevelSettings": [{"port": {"number": 15011}, "tls": {"mode": "DISABLE"}}]
+        },
+    }
 
 
 def test_mesh_expansion_skips_a_port_already_exposed() -> None:
@@ -502,7 +569,15 @@ def test_gateway_resource_port_must_be_served() -> None:
     assert 'Gateway "bookinfo" uses port 8443' in error
 
 
-@pytest.mark.parametrize("name", ["bookinfo", "meshexpansion-gateway", "istio-egressgateway-sni"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "bookinfo",
+        "meshexpansion-gateway",
+        "istio-egressgateway-sni",
+        "istio-multicluster-ingressgateway",
+    ],
+)
 def test_gateway_resource_names_are_unique(name: str) -> None:
     values = {
         "gateways": {
@@ -686,3 +761,385 @@ def test_every_value_is_documented() -> None:
     assert [p for p in leaf_paths(GATEWAYS.defaults) if ".".join(p) not in GATEWAYS.docs] == []
     global_leaves = leaf_paths(GATEWAYS.global_defaults)
     assert [p for p in global_leaves if ".".join(p) not in GATEWAYS.global_docs] == []
+
+
+# --- the ILB gateway preset ---------------------------------------------------------------
+
+ILB = _objects("istio-ilbgateway")
+ILB_PORTS = {
+    "grpc-pilot-mtls": (15011, 15011),
+    "grpc-pilot": (15010, 15010),
+    "tcp-citadel-grpc-tls": (8060, 8060),
+    "tcp-dns": (5353, 5353),
+}
+
+
+def test_ilb_gateway_preset_follows_istio_1_1() -> None:
+    docs = render(with_gateway("istio-ilbgateway", enabled=True))
+    assert identities(docs) - INGRESS == ILB
+    service = find(docs, "Service", "istio-ilbgateway")
+    assert service["spec"]["type"] == "LoadBalancer"
+    assert service["metadata"]["annotations"] == {"cloud.google.com/load-balancer-type": "internal"}
+    assert service["spec"]["selector"] == {"app": "istio-ilbgateway", "istio": "ilbgateway"}
+    assert service_ports(docs, "istio-ilbgateway") == ILB_PORTS
+    (container,) = containers(find(docs, "Deployment", "istio-ilbgateway"))
+    assert container["resources"]["requests"] == {"cpu": "800m", "memory": "512Mi"}
+    assert {p["containerPort"] for p in container["ports"]} == {15011, 15010, 8060, 5353, 15090}
+    # No SNI routing on the ILB gateway: upstream gives it no env.
+    assert "ISTIO_META_ROUTER_MODE" not in {e["name"] for e in container["env"]}
+    mounts = {m["name"]: m["mountPath"] for m in container["volumeMounts"]}
+    assert mounts["ilbgateway-certs"] == "/etc/istio/ilbgateway-certs"
+
+
+def test_mesh_expansion_through_the_ilb_preset() -> None:
+    values = {
+        "global": {"meshExpansion": {"enabled": True, "useILB": True}},
+        **with_gateway("istio-ilbgateway", enabled=True),
+    }
+    docs = render(values)
+    assert identities(docs) - INGRESS == ILB | ILB_ROUTES | {
+        ("Gateway", "meshexpansion-ilb-gateway")
+    }
+    gateway = find(docs, "Gateway", "meshexpansion-ilb-gateway")["spec"]
+    assert gateway["selector"] == {"istio": "ilbgateway"}
+    assert [(s["port"]["number"], s["port"]["protocol"]) for s in gateway["servers"]] == [
+        (15011, "TCP"),
+        (15010, "TCP"),
+        (8060, "TCP"),
+        (5353, "TCP"),
+    ]
+    # Each port once on the Service; the ingress gateway stays as it was.
+    assert service_ports(docs, "istio-ilbgateway") == ILB_PORTS
+    assert not set(EXPANSION) & set(service_ports(docs, "istio-ingressgateway"))
+    error = render_error({"global": {"meshExpansion": {"enabled": True, "useILB": True}}})
+    assert "gateways.istio-ilbgateway.enabled" in error
+
+
+# --- SDS for Gateway TLS ------------------------------------------------------------------
+
+TAG_11 = {"global": {"tag": "1.1.0"}}
+CREDENTIAL = {
+    "name": "sds-https",
+    "hosts": ["sds.example.com"],
+    "port": {"number": 443, "name": "https-sds", "protocol": "HTTPS"},
+    "tls": {"mode": "SIMPLE", "credentialName": "sds-example-com"},
+}
+SDS_ON: dict[str, Any] = {
+    **TAG_11,
+    **with_gateway(
+        "istio-ingressgateway", sds={"enabled": True}, gatewayResources=[CREDENTIAL, SIMPLE]
+    ),
+}
+
+
+def _pod(docs: list[Doc], name: str) -> Doc:
+    return dict(find(docs, "Deployment", name)["spec"]["template"]["spec"])
+
+
+def test_sds_is_off_by_default() -> None:
+    docs = render(TAG_11)
+    assert [c["name"] for c in _pod(docs, "istio-ingressgateway")["containers"]] == ["istio-proxy"]
+    assert not {k for k, _ in identities(docs)} & {"Role", "RoleBinding"}
+
+
+def test_sds_container_shares_its_socket_with_envoy() -> None:
+    docs = render(SDS_ON)
+    assert identities(docs) - identities(render(TAG_11)) == {
+        ("Role", "istio-ingressgateway-sds"),
+        ("RoleBinding", "istio-ingressgateway-sds"),
+        ("Gateway", "sds-https"),
+        ("Gateway", "bookinfo"),
+    }
+    pod = _pod(docs, "istio-ingressgateway")
+    sds, proxy = pod["containers"]
+    assert (sds["name"], proxy["name"]) == ("ingress-sds", "istio-proxy")
+    assert sds["image"] == "docker.io/istio/node-agent-k8s:1.1.0"
+    assert sds["env"] == [
+        {"name": "ENABLE_WORKLOAD_SDS", "value": "false"},
+        {"name": "ENABLE_INGRESS_GATEWAY_SDS", "value": "true"},
+        {
+            "name": "INGRESS_GATEWAY_NAMESPACE",
+            "valueFrom": {"fieldRef": {"apiVersion": "v1", "fieldPath": "metadata.namespace"}},
+        },
+    ]
+    assert sds["resources"] == SDS_DEFAULTS["resources"]
+    assert sds["securityContext"]["readOnlyRootFilesystem"] is True
+    assert sds["securityContext"]["capabilities"] == {"drop": ["ALL"]}
+    socket = {"name": "ingressgatewaysdsudspath", "mountPath": "/var/run/ingress_gateway"}
+    assert sds["volumeMounts"] == [socket]
+    assert socket in proxy["volumeMounts"]
+    assert {"name": "ISTIO_META_USER_SDS", "value": "true"} in proxy["env"]
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    assert volumes["ingressgatewaysdsudspath"]["emptyDir"] == {"medium": "Memory"}
+    # credentialName: certificates over SDS, no file paths; other servers keep theirs.
+    assert _servers(docs, "sds-https")["tls"] == {
+        "mode": "SIMPLE",
+        "credentialName": "sds-example-com",
+    }
+    assert _servers(docs, "bookinfo")["tls"]["serverCertificate"].endswith("/tls.crt")
+
+
+def test_sds_role_only_lists_and_watches_secrets() -> None:
+    docs = render(SDS_ON)
+    role = find(docs, "Role", "istio-ingressgateway-sds")
+    assert role["metadata"]["namespace"] == NS
+    assert role["rules"] == [
+        {"apiGroups": [""], "resources": ["secrets"], "verbs": ["list", "watch"]}
+    ]
+    binding = find(docs, "RoleBinding", "istio-ingressgateway-sds")
+    assert binding["roleRef"] == {
+        "apiGroup": "rbac.authorization.k8s.io",
+        "kind": "Role",
+        "name": "istio-ingressgateway-sds",
+    }
+    assert binding["subjects"] == [
+        {"kind": "ServiceAccount", "name": "istio-ingressgateway-service-account", "namespace": NS}
+    ]
+
+
+def test_sds_image_follows_the_gateway_tag_or_a_full_reference() -> None:
+    tagged = render(
+        {**SDS_ON, **with_gateway("istio-ingressgateway", sds={"enabled": True}, tag="1.1.2")}
+    )
+    sds = _pod(tagged, "istio-ingressgateway")["containers"][0]
+    assert sds["image"] == "docker.io/istio/node-agent-k8s:1.1.2"
+    full = "registry.example.com/istio/node-agent-k8s:1.1.0"
+    docs = render(
+        {**TAG_11, **with_gateway("istio-ingressgateway", sds={"enabled": True, "image": full})}
+    )
+    assert _pod(docs, "istio-ingressgateway")["containers"][0]["image"] == full
+
+
+def test_sds_on_a_user_gateway_gets_the_default_settings() -> None:
+    gateway = {
+        "enabled": True,
+        "ports": [{"port": 8443, "name": "https"}],
+        "sds": {"enabled": True},
+    }
+    docs = render({**TAG_11, "gateways": {"my-gateway": gateway}})
+    sds = _pod(docs, "my-gateway")["containers"][0]
+    assert sds["name"] == "ingress-sds"
+    assert sds["image"] == "docker.io/istio/node-agent-k8s:1.1.0"
+    assert sds["resources"] == SDS_DEFAULTS["resources"]
+    assert ("Role", "my-gateway-sds") in identities(docs)
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        (
+            with_gateway("istio-ingressgateway", sds={"enabled": True}),
+            "gateways.istio-ingressgateway.sds.enabled needs Istio 1.1 or later, but the tag is 1.0.6",
+        ),
+        (
+            {**TAG_11, **with_gateway("istio-ingressgateway", gatewayResources=[CREDENTIAL])},
+            'Gateway "sds-https" uses tls.credentialName, which needs gateways.istio-ingressgateway.sds.enabled',
+        ),
+        (
+            with_gateway("istio-ingressgateway", sds={"enabled": True}, tag="1.1.0"),
+            "but the tag is 1.0.6",
+        ),
+    ],
+    ids=["tag-1.0", "credential-without-sds", "pilot-1.0"],
+)
+def test_sds_refuses_what_cannot_work(values: dict[str, Any], message: str) -> None:
+    assert message in render_error(values)
+
+
+# --- multicluster -------------------------------------------------------------------------
+
+MULTI = {"global": {"tag": "1.1.0", "multiCluster": {"enabled": True}}}
+MULTI_OBJECTS = {
+    ("Gateway", "istio-multicluster-ingressgateway"),
+    ("EnvoyFilter", "istio-multicluster-ingressgateway"),
+    ("DestinationRule", "istio-multicluster-destinationrule"),
+}
+GLOBAL_SERVER = {
+    "hosts": ["*.global"],
+    "port": {"number": 15443, "name": "tls", "protocol": "TLS"},
+    "tls": {"mode": "AUTO_PASSTHROUGH"},
+}
+
+
+def test_multicluster_is_off_by_default() -> None:
+    kinds = {k for k, _ in identities(render(TAG_11))}
+    assert not kinds & {"Gateway", "EnvoyFilter", "DestinationRule"}
+
+
+def test_multicluster_objects() -> None:
+    docs = render(MULTI)
+    assert identities(docs) - INGRESS == MULTI_OBJECTS
+    gateway = find(docs, "Gateway", "istio-multicluster-ingressgateway")["spec"]
+    assert gateway == {"selector": {"istio": "ingressgateway"}, "servers": [GLOBAL_SERVER]}
+    envoy_filter = find(docs, "EnvoyFilter", "istio-multicluster-ingressgateway")["spec"]
+    assert envoy_filter == {
+        "workloadLabels": {"istio": "ingressgateway"},
+        "filters": [
+            {
+                "listenerMatch": {"portNumber": 15443, "listenerType": "GATEWAY"},
+                "insertPosition": {
+                    "index": "AFTER",
+                    "relativeTo": "envoy.filters.network.sni_cluster",
+                },
+                "filterName": "envoy.filters.network.tcp_cluster_rewrite",
+                "filterType": "NETWORK",
+                "filterConfig": {
+                    "cluster_pattern": "\\.global$",
+                    "cluster_replacement": ".svc.cluster.local",
+                },
+            }
+        ],
+    }
+    rule = find(docs, "DestinationRule", "istio-multicluster-destinationrule")["spec"]
+    assert rule == {"host": "*.global", "trafficPolicy": {"tls": {"mode": "ISTIO_MUTUAL"}}}
+    # The 15443 port upstream opens on both gateways.
+    assert service_ports(docs, "istio-ingressgateway")["tls"] == (15443, 15443)
+
+
+def test_multicluster_egress_gateway_and_cluster_domain() -> None:
+    values = {
+        "global": {**MULTI["global"], "proxy": {"clusterDomain": "example.local"}},
+        **with_gateway("istio-egressgateway", enabled=True),
+    }
+    docs = render(values)
+    assert identities(docs) - INGRESS - EGRESS == MULTI_OBJECTS | {
+        ("Gateway", "istio-multicluster-egressgateway")
+    }
+    gateway = find(docs, "Gateway", "istio-multicluster-egressgateway")["spec"]
+    assert gateway == {"selector": {"istio": "egressgateway"}, "servers": [GLOBAL_SERVER]}
+    assert service_ports(docs, "istio-egressgateway")["tls"] == (15443, 15443)
+    envoy_filter = find(docs, "EnvoyFilter", "istio-multicluster-ingressgateway")["spec"]
+    assert envoy_filter["filters"][0]["filterConfig"]["cluster_replacement"] == ".svc.example.local"
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        (
+            {"global": {"multiCluster": {"enabled": True}}},
+            "needs Istio 1.1 or later, but the tag is 1.0.6",
+        ),
+        (
+            {**MULTI, "gateways": {"enabled": False}},
+            "global.multiCluster.enabled needs gateways.enabled",
+        ),
+        (
+            {**MULTI, **with_gateway("istio-ingressgateway", enabled=False)},
+            "needs an enabled gateway labelled istio: ingressgateway",
+        ),
+        (
+            {
+                **MULTI,
+                **with_gateway("istio-ingressgateway", ports=[{"port": 80, "name": "http2"}]),
+            },
+            "gateways.istio-ingressgateway (istio: ingressgateway) needs a port with target port 15443",
+        ),
+        (
+            {
+                **MULTI,
+                **with_gateway("istio-ingressgateway", env={"ISTIO_META_ROUTER_MODE": "standard"}),
+            },
+            "needs env ISTIO_META_ROUTER_MODE=sni-dnat",
+        ),
+    ],
+    ids=["tag-1.0", "gateways-off", "no-ingress", "no-15443", "no-sni-dnat"],
+)
+def test_multicluster_refuses_what_cannot_work(values: dict[str, Any], message: str) -> None:
+    assert message in render_error(values)
+
+
+# --- networks -----------------------------------------------------------------------------
+
+
+def test_gateways_carry_the_network_of_the_mesh() -> None:
+    # global.network is an istio-chart value: the pure-Python renderer takes it unchecked.
+    plain = tree()
+    off = render_objects(plain, release="istio", namespace=NS)
+    on = render_objects(
+        plain, release="istio", namespace=NS, values={"global": {"network": "net1"}}
+    )
+    (proxy_off,) = containers(find(off, "Deployment", "istio-ingressgateway"))
+    (proxy_on,) = containers(find(on, "Deployment", "istio-ingressgateway"))
+    assert "ISTIO_META_NETWORK" not in {e["name"] for e in proxy_off["env"]}
+    assert {"name": "ISTIO_META_NETWORK", "value": "net1"} in proxy_on["env"]
+
+
+# --- Istio 1.1 features together ----------------------------------------------------------
+
+FULL_11: dict[str, Any] = {
+    "global": {
+        "tag": "1.1.0",
+        "multiCluster": {"enabled": True},
+        "meshExpansion": {"enabled": True, "useILB": True},
+    },
+    "gateways": {
+        "istio-ingressgateway": {"sds": {"enabled": True}, "gatewayResources": [CREDENTIAL]},
+        "istio-egressgateway": {"enabled": True},
+        "istio-ilbgateway": {"enabled": True},
+    },
+}
+"""SDS, multicluster and the ILB preset with mesh expansion, on Istio 1.1."""
+
+
+def test_full_11_objects() -> None:
+    assert identities(render(FULL_11)) == (
+        INGRESS
+        | EGRESS
+        | ILB
+        | ILB_ROUTES
+        | MULTI_OBJECTS
+        | {
+            ("Gateway", "istio-multicluster-egressgateway"),
+            ("Gateway", "meshexpansion-ilb-gateway"),
+            ("Gateway", "sds-https"),
+            ("Role", "istio-ingressgateway-sds"),
+            ("RoleBinding", "istio-ingressgateway-sds"),
+        }
+    )
+
+
+@pytest.mark.parametrize("kube", ["1.25", "1.37"])
+def test_full_11_validates_against_kubernetes(kube: str) -> None:
+    docs = render(FULL_11)
+    assert validate_k8s(docs, kube, strict=True, allow_custom=MESH_CUSTOM_GROUPS) == []
+    schemas = {(f"{c.group}/{c.version}", c.kind): _closed(dict(c.schema)) for c in CRDS}
+    custom = [d for d in docs if "istio.io/" in d["apiVersion"]]
+    assert {d["kind"] for d in custom} == {
+        "Gateway",
+        "EnvoyFilter",
+        "DestinationRule",
+        "VirtualService",
+    }
+    for doc in custom:
+        body = {k: v for k, v in doc.items() if k not in ("apiVersion", "kind", "metadata")}
+        jsonschema.validate(body, schemas[(doc["apiVersion"], doc["kind"])])
+
+
+def test_full_11_lint_strict(helm: Path, tmp_path: Path) -> None:
+    assert_lint_strict(helm, _write(tree(FULL_11), tmp_path), "--namespace", NS)
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        FULL_11,
+        SDS_ON,
+        MULTI,
+        {
+            "global": {"meshExpansion": {"enabled": True, "useILB": True}},
+            **with_gateway("istio-ilbgateway", enabled=True),
+        },
+    ],
+    ids=["full-11", "sds", "multicluster", "ilb"],
+)
+def test_python_renderer_matches_helm(values: dict[str, Any]) -> None:
+    python = render_objects(tree(values), release="istio", namespace=NS)
+
+    def key(doc: Doc) -> tuple[str, str]:
+        return (doc["kind"], doc["metadata"]["name"])
+
+    assert sorted(python, key=key) == sorted(render(values), key=key)
+
+
+def test_helm3_and_helm4_agree_on_istio_11_features() -> None:
+    assert render(FULL_11, helm=HELM3) == render(FULL_11, helm=HELM4)

@@ -24,6 +24,31 @@ the Gateway ``meshexpansion-gateway`` forwards them; ``useILB`` moves both to a 
 labelled ``istio: ilbgateway`` (``meshexpansion-ilb-gateway``). Those servers are plain
 TCP, as in Istio 1.1: the gateway passes the TLS streams through untouched, and unlike a
 ``TLS``/``PASSTHROUGH`` server this needs no SNI, which mesh-expansion clients do not send.
+VirtualServices route the ports Istio 1.1 routed: 15011/15010 to Pilot, 8060 to Citadel,
+5353 to kube-dns (``meshexpansion-vs-pilot``/``-citadel``, with ``useILB``
+``meshexpansion-ilb-vs-pilot``/``meshexpansion-vs-citadel-ilb``), plus DestinationRule
+``meshexpansion-dr-pilot`` (no TLS origination on 15011) with
+``controlPlaneSecurityEnabled``; a server on any other port routes nothing.
+
+``istio-ilbgateway`` (off) is Istio 1.1's mesh-expansion gateway behind an internal load
+balancer (GKE annotation), for ``useILB``.
+
+``global.multiCluster.enabled`` (Istio 1.1+) adds the multicluster Gateways (``*.global`` on
+15443, ``AUTO_PASSTHROUGH``) of the gateways labelled ``ingressgateway``/``egressgateway``, the
+EnvoyFilter rewriting ``*.global`` clusters to local services and the ``ISTIO_MUTUAL``
+DestinationRule for ``*.global``.
+
+``<gw>.sds.enabled`` (Istio 1.1+) runs the node agent as container ``ingress-sds`` beside
+Envoy: Gateway servers with ``tls.credentialName`` get their certificates over SDS from
+Secrets of the namespace, which Role ``<gw>-sds`` lets it list and watch (all of them: the
+agent's informer reads the whole namespace, so give such gateways a namespace of their own).
+
+With ``global.network`` set, the gateways' proxies carry it as ``ISTIO_META_NETWORK``, so
+that Pilot's split-horizon EDS (``global.meshNetworks``) counts their own network's
+endpoints as local.
+
+Kubernetes ``Ingress`` (Istio's ``global.k8sIngress``) is not offered: Pilot 1.0/1.1 reads
+Ingress only through ``extensions/v1beta1``, which Kubernetes 1.22 removed.
 
 Ports below 1024: Envoy binds the Service's target ports (80, 443, 853) inside the pod.
 The pods still run as UID 1337 without any capability: the pod sets the namespaced, safe
@@ -41,6 +66,7 @@ from typing import Any
 from meshcharts.catalog.component import Component, JsonSchema
 from meshcharts.catalog.pilot import (
     ENV_SCHEMA,
+    IMAGE_SCHEMA,
     RESOURCES_SCHEMA,
     STRING_MAP_SCHEMA,
     TOLERATIONS_SCHEMA,
@@ -141,6 +167,11 @@ _SERVER_TLS: JsonSchema = {
             _PATH,
             "CA bundle verifying client certificates (MUTUAL); default /etc/istio/<gw without istio->-ca-certs/ca-chain.cert.pem.",
         ),
+        "credentialName": _described(
+            _NAME,
+            "Secret of the gateway's namespace that its ingress-sds container serves over SDS "
+            "(needs the gateway's sds.enabled and Istio 1.1+); the certificate paths are then not defaulted.",
+        ),
         "subjectAltNames": {
             "type": "array",
             "items": {"type": "string", "minLength": 1},
@@ -203,10 +234,51 @@ GATEWAY_RESOURCE_SCHEMA: JsonSchema = {
 }
 """One ``Gateway`` object bound to a gateway, with a single server."""
 
+_SDS_SCHEMA: JsonSchema = {
+    "type": "object",
+    "properties": {
+        "enabled": {
+            "type": "boolean",
+            "description": (
+                "Run the ingress-sds container (Istio 1.1+): Envoy gets the certificates of Gateway "
+                "servers with tls.credentialName over SDS, from Secrets of the gateway's namespace."
+            ),
+        },
+        "image": {
+            **IMAGE_SCHEMA,
+            "description": (
+                "Image of the ingress-sds container: a name under global.hub, tagged like the "
+                "gateway's proxy (tag, else global.tag), or a full reference."
+            ),
+        },
+        "resources": {
+            **RESOURCES_SCHEMA,
+            "description": "Requests and limits of the ingress-sds container.",
+        },
+    },
+    "additionalProperties": False,
+}
+
+SDS_DEFAULTS: dict[str, Any] = {
+    "enabled": False,
+    "image": "node-agent-k8s",
+    "resources": {
+        "requests": {"cpu": "10m", "memory": "32Mi"},
+        "limits": {"cpu": "500m", "memory": "128Mi"},
+    },
+}
+"""The ``sds`` settings of a gateway that sets none (also filled in by the templates)."""
+
 _GATEWAY_FIELDS: dict[str, tuple[JsonSchema, str]] = {
     "enabled": (
         {"type": "boolean"},
         "Deploy this gateway (Deployment, Service, HPA, PDB, ServiceAccount, ClusterRole/Binding).",
+    ),
+    "sds": (
+        _SDS_SCHEMA,
+        "Secret discovery for Gateway TLS (Istio 1.1's ingress gateway SDS): an ingress-sds "
+        "container (the node agent) beside Envoy, allowed by Role <gw>-sds to list and watch "
+        "every Secret of the namespace.",
     ),
     "tag": (
         {"type": "string", "pattern": "^([A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?$"},
@@ -375,28 +447,35 @@ def _gateway(
     service: dict[str, Any],
     ports: list[dict[str, Any]],
     expansion: list[dict[str, Any]] | None = None,
+    sds: bool = False,
+    resources: dict[str, Any] | None = None,
+    env: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """The defaults of built-in gateway ``istio-<short>``, in values.yaml order."""
-    gateway: dict[str, Any] = {
-        "enabled": enabled,
-        "tag": "",
-        "labels": {"app": f"istio-{short}", "istio": short},
-        "replicaCount": 1,
-        "autoscaleEnabled": True,
-        "autoscaleMin": 1,
-        "autoscaleMax": 5,
-        "cpu": {"targetAverageUtilization": 80},
-        "resources": copy.deepcopy(_RESOURCES),
-        **service,
-        "serviceAnnotations": {},
-        "podAnnotations": {},
-        "ports": ports,
-    }
+    gateway: dict[str, Any] = {"enabled": enabled}
+    if sds:
+        gateway["sds"] = copy.deepcopy(SDS_DEFAULTS)
+    gateway.update(
+        {
+            "tag": "",
+            "labels": {"app": f"istio-{short}", "istio": short},
+            "replicaCount": 1,
+            "autoscaleEnabled": True,
+            "autoscaleMin": 1,
+            "autoscaleMax": 5,
+            "cpu": {"targetAverageUtilization": 80},
+            "resources": copy.deepcopy(resources or _RESOURCES),
+            **service,
+            "serviceAnnotations": {},
+            "podAnnotations": {},
+            "ports": ports,
+        }
+    )
     if expansion is not None:
         gateway["meshExpansionPorts"] = expansion
     gateway.update(
         secretVolumes=_certs(short),
-        env={"ISTIO_META_ROUTER_MODE": "sni-dnat"},
+        env={"ISTIO_META_ROUTER_MODE": "sni-dnat"} if env is None else env,
         nodeSelector={},
         tolerations=[],
         gatewayResources=[],
@@ -404,17 +483,21 @@ def _gateway(
     return gateway
 
 
+_LOAD_BALANCER: dict[str, Any] = {
+    "type": "LoadBalancer",
+    "loadBalancerIP": "",
+    "loadBalancerSourceRanges": [],
+    "externalIPs": [],
+    "externalTrafficPolicy": "",
+}
+
+
 def _ingress() -> dict[str, Any]:
     return _gateway(
         "ingressgateway",
         enabled=True,
-        service={
-            "type": "LoadBalancer",
-            "loadBalancerIP": "",
-            "loadBalancerSourceRanges": [],
-            "externalIPs": [],
-            "externalTrafficPolicy": "",
-        },
+        sds=True,
+        service=copy.deepcopy(_LOAD_BALANCER),
         ports=_ports(
             (80, "http2", 31380),
             (443, "https", 31390),
@@ -444,10 +527,40 @@ def _egress() -> dict[str, Any]:
     )
 
 
+_ILB_PORTS: tuple[tuple[int, str], ...] = (
+    (15011, "grpc-pilot-mtls"),
+    (15010, "grpc-pilot"),
+    (8060, "tcp-citadel-grpc-tls"),
+    (5353, "tcp-dns"),
+)
+
+
+def _ilb() -> dict[str, Any]:
+    """Istio 1.1's mesh-expansion gateway behind an internal (GKE) load balancer."""
+    gateway = _gateway(
+        "ilbgateway",
+        enabled=False,
+        service=copy.deepcopy(_LOAD_BALANCER),
+        # Four ports: GKE's internal load balancers allow five by default.
+        ports=_ports(*_ILB_PORTS),
+        # The same ports again, so that Gateway meshexpansion-ilb-gateway serves them
+        # (with global.meshExpansion.useILB); the Service lists each once.
+        expansion=_ports(*_ILB_PORTS),
+        resources={
+            "requests": {"cpu": "800m", "memory": "512Mi"},
+            "limits": {"cpu": "2000m", "memory": "1024Mi"},
+        },
+        env={},
+    )
+    gateway["serviceAnnotations"] = {"cloud.google.com/load-balancer-type": "internal"}
+    return gateway
+
+
 _DEFAULTS: dict[str, Any] = {
     "enabled": True,
     "istio-ingressgateway": _ingress(),
     "istio-egressgateway": _egress(),
+    "istio-ilbgateway": _ilb(),
     "egress": {"sniHosts": []},
 }
 
@@ -465,9 +578,21 @@ def _gateway_docs(name: str, defaults: dict[str, Any]) -> dict[str, str]:
             f"{name}.labels.istio": f"istio label of the pods: Gateway objects select {short} pods with it.",
             f"{name}.cpu.targetAverageUtilization": "Average CPU utilisation (percent of the request) the HPA aims for.",
             **resource_docs(f"{name}.resources", f"the istio-proxy container of {name}"),
-            f"{name}.env.ISTIO_META_ROUTER_MODE": "sni-dnat: also route TLS on SNI to mesh services (multicluster 15443).",
         }
     )
+    if "ISTIO_META_ROUTER_MODE" in defaults["env"]:
+        docs[f"{name}.env.ISTIO_META_ROUTER_MODE"] = (
+            "sni-dnat: Pilot also gives the gateway SNI-named clusters of the mesh services, which "
+            "AUTO_PASSTHROUGH servers (multicluster, port 15443) route to; required by global.multiCluster.enabled."
+        )
+    if "sds" in defaults:
+        docs.update(
+            {
+                f"{name}.sds.enabled": _SDS_SCHEMA["properties"]["enabled"]["description"],
+                f"{name}.sds.image": _SDS_SCHEMA["properties"]["image"]["description"],
+                **resource_docs(f"{name}.sds.resources", f"the ingress-sds container of {name}"),
+            }
+        )
     return docs
 
 
@@ -477,6 +602,15 @@ _DOCS: dict[str, str] = {
     "istio-ingressgateway": "The ingress gateway: LoadBalancer Service for traffic entering the mesh.",
     **_gateway_docs("istio-egressgateway", _DEFAULTS["istio-egressgateway"]),
     "istio-egressgateway": "The egress gateway: ClusterIP Service through which traffic can leave the mesh (off by default since Istio 1.1).",
+    **_gateway_docs("istio-ilbgateway", _DEFAULTS["istio-ilbgateway"]),
+    "istio-ilbgateway": (
+        "Istio 1.1's mesh-expansion gateway behind an internal load balancer (GKE annotation): Pilot "
+        "(15011 mutual TLS, 15010 plain), Citadel (8060) and DNS (5353) for machines of the private "
+        "network; off by default, used with global.meshExpansion.useILB."
+    ),
+    "istio-ilbgateway.serviceAnnotations.cloud.google.com/load-balancer-type": (
+        "internal: GKE gives the Service an internal TCP load balancer (other clouds: their own annotation)."
+    ),
     "egress": "Not a gateway: egress routing through istio-egressgateway.",
     "egress.sniHosts": _EGRESS_SCHEMA["properties"]["sniHosts"]["description"],
 }
@@ -491,6 +625,7 @@ _SCHEMA: dict[str, JsonSchema] = {
                 "description": _DOCS["istio-ingressgateway"],
             },
             "istio-egressgateway": {**GATEWAY_SCHEMA, "description": _DOCS["istio-egressgateway"]},
+            "istio-ilbgateway": {**GATEWAY_SCHEMA, "description": _DOCS["istio-ilbgateway"]},
             "egress": _EGRESS_SCHEMA,
         },
         # Any other key is a gateway of the user's: a DNS label short enough for
@@ -500,23 +635,37 @@ _SCHEMA: dict[str, JsonSchema] = {
     },
 }
 
-_GLOBAL_DEFAULTS: dict[str, Any] = {"meshExpansion": {"enabled": False, "useILB": False}}
+_GLOBAL_DEFAULTS: dict[str, Any] = {
+    "meshExpansion": {"enabled": False, "useILB": False},
+    "multiCluster": {"enabled": False},
+}
 
 _GLOBAL_DOCS: dict[str, str] = {
     "meshExpansion.enabled": (
         "Mesh expansion: the gateway labelled istio: ingressgateway also exposes its meshExpansionPorts "
-        "(Pilot 15011, Mixer 15004, Citadel 8060, DNS 853) and Gateway meshexpansion-gateway forwards them."
+        "(Pilot 15011, Mixer 15004, Citadel 8060, DNS 853), Gateway meshexpansion-gateway serves them and "
+        "VirtualServices route 15011/15010 to Pilot, 8060 to Citadel and 5353 to kube-dns (other ports: no route)."
     ),
     "meshExpansion.useILB": (
-        "Expose the mesh-expansion ports on a gateway labelled istio: ilbgateway (an internal load "
-        "balancer you define under gateways) through Gateway meshexpansion-ilb-gateway instead."
+        "Expose the mesh-expansion ports on the gateway labelled istio: ilbgateway instead "
+        "(gateways.istio-ilbgateway.enabled, an internal load balancer), through Gateway "
+        "meshexpansion-ilb-gateway."
+    ),
+    "multiCluster.enabled": (
+        "Multicluster mesh through gateways (Istio 1.1+, global.tag 1.1 or later): Gateways "
+        "istio-multicluster-ingressgateway (and -egressgateway with a gateway labelled istio: "
+        "egressgateway) pass mutual TLS for *.global hosts through on port 15443 (AUTO_PASSTHROUGH), "
+        "EnvoyFilter istio-multicluster-ingressgateway rewrites *.global clusters to "
+        ".svc.<clusterDomain>, and DestinationRule istio-multicluster-destinationrule makes *.global "
+        "traffic ISTIO_MUTUAL. Needs the gateway labelled istio: ingressgateway with target port 15443 "
+        "and env ISTIO_META_ROUTER_MODE=sni-dnat."
     ),
 }
 
 GATEWAYS = Component(
     name="gateways",
     chart="istio",
-    summary="Gateways (istio-ingressgateway, istio-egressgateway, your own): Envoy at the mesh edge, with Gateway, egress SNI routing and mesh expansion",
+    summary="Gateways (istio-ingressgateway, istio-egressgateway, istio-ilbgateway, your own): Envoy at the mesh edge, with Gateway, egress SNI routing, mesh expansion, multicluster and SDS",
     defaults=_DEFAULTS,
     docs=_DOCS,
     schema=_SCHEMA,
