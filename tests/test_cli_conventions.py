@@ -411,6 +411,7 @@ TABLE: dict[str, tuple[set[str], tuple[str, ...]]] = {
         | SHARED,
         ("text", "json"),
     ),
+    "import-values": ({"--profile", "--out", "--format"} | SHARED, ("text", "json")),
     "profiles": ({"--format"} | SHARED, ("text", "json")),
     "check-coexist": (
         {"--profile", "--revision", "--version", "--set", "--set-string", "--format"} | SHARED,

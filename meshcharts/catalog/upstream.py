@@ -124,6 +124,13 @@ UPSTREAM_1_1: Mapping[str, Answer] = MappingProxyType(
             "nodeSelector",
             same=(2,),
         ),
+        "global.k8sIngress": Unsupported(
+            "Pilot 1.0/1.1 reads Kubernetes Ingress only through extensions/v1beta1, removed "
+            "in Kubernetes 1.22 (these charts need 1.25+): Pilot 1.1 would wait for that "
+            "informer forever and serve no config at all",
+            "an Istio Gateway and VirtualService (gateways.<name>.gatewayResources)",
+            same=(False, "ingressgateway"),
+        ),
         "global.omitSidecarInjectorConfigMap": Unsupported(
             "the injection template is rendered wherever pods can be injected (istioctl "
             "kube-inject reads it); a remote cluster's own injector needs it",

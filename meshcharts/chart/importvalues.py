@@ -129,7 +129,7 @@ class ImportedValues:
         return {
             "source": self.source,
             "profile": self.profile,
-            "profileReason": self.profile_reason,
+            "profile_reason": self.profile_reason,
             "values": dict(self.values),
             "translated": entries(self.translated),
             "unsupported": entries(self.unsupported),
