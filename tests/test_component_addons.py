@@ -28,6 +28,7 @@ from meshcharts.catalog.addons import (
     PROMETHEUS,
 )
 from meshcharts.catalog.crds import CRDS
+from meshcharts.catalog.dashboards import DASHBOARDS, configmap_name
 from meshcharts.catalog.pilot import PILOT
 from meshcharts.catalog.security import SECURITY
 from meshcharts.catalog.sidecar_injector import SIDECAR_INJECTOR
@@ -84,6 +85,7 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
     "grafana": {
         ("ConfigMap", "istio-grafana"),
         ("ConfigMap", "istio-grafana-dashboards"),
+        *(("ConfigMap", configmap_name(d)) for d in DASHBOARDS),
         ("Deployment", "grafana"),
         ("Service", "grafana"),
         ("Policy", "grafana-ports-mtls-disabled"),
@@ -118,11 +120,20 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
 # Every optional feature switched on (with the add-ons on).
 FEATURES: dict[str, Any] = {
     "prometheus": {
+        "replicaCount": 2,
         "service": {"nodePort": {"enabled": True}},
         "ingress": {"enabled": True, "hosts": ["prometheus.example.com"]},
     },
     "grafana": {
         "enabled": True,
+        "replicaCount": 2,
+        "service": {
+            "type": "LoadBalancer",
+            "name": "http-grafana",
+            "externalPort": 80,
+            "loadBalancerIP": "10.0.0.10",
+            "loadBalancerSourceRanges": ["10.0.0.0/8"],
+        },
         "persist": True,
         "security": {"enabled": True},
         "dashboards": {"mesh.json": '{"title": "Mesh"}', "raw.json": {"title": "Raw"}},
@@ -134,22 +145,53 @@ FEATURES: dict[str, Any] = {
             "tls": [{"secretName": "grafana-tls", "hosts": ["grafana.example.com"]}],
         },
     },
-    "tracing": {"enabled": True, "ingress": {"enabled": True}},
-    "kiali": {"enabled": True, "createDemoSecret": True, "ingress": {"enabled": True}},
+    "tracing": {
+        "enabled": True,
+        "ingress": {"enabled": True},
+        "service": {"annotations": {"example.com/ui": "tracing"}, "type": "NodePort"},
+    },
+    "kiali": {
+        "enabled": True,
+        "replicaCount": 2,
+        "createDemoSecret": True,
+        "ingress": {"enabled": True},
+    },
     "servicegraph": {
         "enabled": True,
+        "replicaCount": 2,
+        "service": {"type": "LoadBalancer", "loadBalancerSourceRanges": ["192.168.0.0/16"]},
+        "ingress": {"enabled": True, "hosts": ["servicegraph.example.com"]},
         "nodeSelector": {"pool": "tools"},
         "tolerations": [{"key": "tools", "operator": "Exists", "effect": "NoSchedule"}],
         "podAnnotations": {"example.com/owner": "mesh"},
     },
     "certmanager": {"enabled": True, "replicaCount": 2, "email": "ops@example.com"},
     "global": {
+        "enableHelmTest": True,
         "imagePullSecrets": ["regcred"],
         "priorityClassName": "mesh-critical",
         "defaultNodeSelector": {"disk": "ssd"},
     },
 }
-ZIPKIN: dict[str, Any] = {**FEATURES, "tracing": {"enabled": True, "provider": "zipkin"}}
+ZIPKIN: dict[str, Any] = {
+    **FEATURES,
+    "tracing": {
+        "enabled": True,
+        "provider": "zipkin",
+        "zipkin": {"queryPort": 9412, "probeStartupDelay": 20, "node": {"cpus": 4}},
+        "service": {"externalPort": 9411, "name": "http-spans"},
+    },
+}
+
+
+# add-on -> the URL its `helm test` Pod fetches with FEATURES (and with ZIPKIN).
+HELM_TESTS = {
+    "prometheus": "http://prometheus.istio-system:9090/-/ready",
+    "grafana": "http://grafana.istio-system:80/api/health",
+    "kiali": "http://kiali.istio-system:20001/kiali/healthz",
+    "servicegraph": "http://servicegraph.istio-system:8088/graph",
+    "tracing": "http://tracing.istio-system:80/jaeger",
+}
 
 
 # --- rendering -------------------------------------------------------------------------------
@@ -207,6 +249,7 @@ def addon_ids(docs: list[dict[str, Any]]) -> set[tuple[str, str]]:
         ("PersistentVolumeClaim", "istio-grafana-pvc"),
         ("Secret", "kiali"),
         ("PodDisruptionBudget", "certmanager"),
+        *(("Pod", f"{name}-test") for name in HELM_TESTS),
     }
     ingresses = {("Ingress", d["metadata"]["name"]) for d in docs if d["kind"] == "Ingress"}
     return (identities(docs) & ours) | ingresses
@@ -306,7 +349,9 @@ def test_prometheus_scrapes_only_components_compiled_in_and_enabled(
     names: tuple[str, ...], values: dict[str, Any], expected: set[str]
 ) -> None:
     jobs = scrape_jobs(render(values, names=names))
-    assert set(jobs) == ALWAYS | expected
+    # With Citadel, prometheus.security.enabled (default) adds the mutual-TLS pod job.
+    secure = {"kubernetes-pods-istio-secure"} if "citadel" in expected else set()
+    assert set(jobs) == ALWAYS | expected | secure
     services = {"pilot": "istio-pilot", "citadel": "istio-citadel", "galley": "istio-galley"}
     for job, service in services.items():
         if job in jobs:
@@ -371,9 +416,10 @@ def test_prometheus_rbac_is_least_privilege() -> None:
 INGRESSES = {
     # add-on: (Service, port, path)
     "prometheus": ("prometheus", 9090, "/prometheus"),
-    "grafana": ("grafana", 3000, "/grafana"),
+    "grafana": ("grafana", 80, "/grafana"),  # FEATURES' grafana.service.externalPort
     "tracing": ("tracing", 80, "/jaeger"),
     "kiali": ("kiali", 20001, "/kiali"),
+    "servicegraph": ("servicegraph", 8088, "/"),
 }
 
 
@@ -479,16 +525,157 @@ def test_tracing_provider_switch() -> None:
     assert jenv["COLLECTOR_ZIPKIN_HTTP_PORT"] == "9411"
     assert jenv["MEMORY_MAX_TRACES"] == "50000"
     zenv = {e["name"]: e.get("value") for e in zc["env"]}
-    assert zenv["JAVA_OPTS"].startswith("-Xms700M -Xmx700M")
+    # ZIPKIN sets tracing.zipkin.node.cpus to 4.
+    assert zenv["JAVA_OPTS"] == (
+        "-XX:ConcGCThreads=4 -XX:ParallelGCThreads=4 "
+        "-Djava.util.concurrent.ForkJoinPool.common.parallelism=4 "
+        "-Xms700M -Xmx700M -XX:+UseG1GC -server"
+    )
     assert zenv["MEM_MAX_SPANS"] == "500000"
     services = {n for k, n in identities(zipkin) if k == "Service"}
     assert {"zipkin", "tracing"} <= services
     assert not {"jaeger-query", "jaeger-collector", "jaeger-agent"} & services
     assert find(jaeger, "Service", "tracing")["spec"]["ports"][0]["targetPort"] == 16686
-    assert find(zipkin, "Service", "tracing")["spec"]["ports"][0]["targetPort"] == 9411
+    assert find(zipkin, "Service", "tracing")["spec"]["ports"][0]["targetPort"] == 9412
     for docs, app in ((jaeger, "jaeger"), (zipkin, "zipkin")):
         assert find(docs, "Service", "zipkin")["spec"]["selector"] == {"app": app}
         assert find(docs, "Service", "zipkin")["spec"]["ports"][0]["port"] == 9411
+
+
+def test_zipkin_query_port_probe_delay_and_cpus() -> None:
+    plain = {**FEATURES, "tracing": {"enabled": True, "provider": "zipkin"}}
+    for values, port, delay in ((plain, 9411, None), (ZIPKIN, 9412, 20)):
+        docs = render(values)
+        (container,) = pod_spec(docs, "istio-tracing")["containers"]
+        assert container["ports"] == [
+            {"name": "http-query", "containerPort": port, "protocol": "TCP"}
+        ]
+        assert {e["name"]: e.get("value") for e in container["env"]}["QUERY_PORT"] == str(port)
+        assert container["startupProbe"].get("initialDelaySeconds") == delay
+        assert container["readinessProbe"]["httpGet"]["port"] == port
+        assert container["livenessProbe"]["tcpSocket"]["port"] == port
+        zipkin = find(docs, "Service", "zipkin")["spec"]
+        assert zipkin["ports"][0]["targetPort"] == port
+        assert find(docs, "Service", "tracing")["spec"]["ports"][0]["targetPort"] == port
+    default_env = {
+        e["name"]: e.get("value")
+        for e in pod_spec(render(plain), "istio-tracing")["containers"][0]["env"]
+    }
+    assert "-XX:ConcGCThreads=2 " in default_env["JAVA_OPTS"]
+
+
+def test_tracing_service_values() -> None:
+    default = render(ALL_ON)
+    zipkin = find(default, "Service", "zipkin")["spec"]
+    assert zipkin["type"] == "ClusterIP"
+    assert zipkin["ports"][0]["name"] == "http-zipkin"
+    assert "annotations" not in find(default, "Service", "tracing")["metadata"]
+    docs = render(FEATURES)
+    assert find(docs, "Service", "zipkin")["spec"]["type"] == "NodePort"
+    assert find(docs, "Service", "tracing")["metadata"]["annotations"] == {
+        "example.com/ui": "tracing"
+    }
+    spans = find(render(ZIPKIN, "--set", "tracing.service.externalPort=9511"), "Service", "zipkin")
+    assert spans["spec"]["ports"][0]["name"] == "http-spans"
+    assert spans["spec"]["ports"][0]["port"] == 9511
+
+
+@pytest.mark.parametrize(
+    ("addon", "deployment"),
+    [
+        ("prometheus", "prometheus"),
+        ("grafana", "grafana"),
+        ("kiali", "kiali"),
+        ("servicegraph", "servicegraph"),
+    ],
+)
+def test_replica_count(addon: str, deployment: str) -> None:
+    assert find(render(ALL_ON), "Deployment", deployment)["spec"]["replicas"] == 1
+    assert find(render(FEATURES), "Deployment", deployment)["spec"]["replicas"] == 2
+
+
+@pytest.mark.parametrize(("addon", "target"), [("grafana", 3000), ("servicegraph", 8088)])
+def test_service_values_of_grafana_and_servicegraph(addon: str, target: int) -> None:
+    plain = find(render(ALL_ON), "Service", addon)["spec"]
+    assert plain["type"] == "ClusterIP"
+    assert "loadBalancerIP" not in plain and "loadBalancerSourceRanges" not in plain
+    assert plain["ports"] == [
+        {
+            "name": {"grafana": "http", "servicegraph": "http-servicegraph"}[addon],
+            "port": target,
+            "targetPort": target,
+            "protocol": "TCP",
+        }
+    ]
+    spec = find(render(FEATURES), "Service", addon)["spec"]
+    assert spec["type"] == "LoadBalancer"
+    service = FEATURES[addon]["service"]
+    assert spec["loadBalancerSourceRanges"] == service["loadBalancerSourceRanges"]
+    assert spec.get("loadBalancerIP") == service.get("loadBalancerIP")
+    assert spec["ports"][0]["name"] == service.get("name", plain["ports"][0]["name"])
+    assert spec["ports"][0]["port"] == service.get("externalPort", target)
+    assert spec["ports"][0]["targetPort"] == target
+
+
+def test_grafana_external_port_reaches_its_mtls_policy() -> None:
+    values = {**ALL_ON, "grafana": {"enabled": True, "service": {"externalPort": 8080}}}
+    policy = find(render(values), "Policy", "grafana-ports-mtls-disabled")
+    assert policy["spec"]["targets"][0]["ports"] == [{"number": 8080}]
+
+
+def test_prometheus_scrapes_sidecar_pods_with_citadel_certificates() -> None:
+    docs = render()
+    jobs = scrape_jobs(docs)
+    secure = jobs["kubernetes-pods-istio-secure"]
+    assert secure["scheme"] == "https"
+    assert secure["tls_config"] == {
+        "ca_file": "/etc/istio-certs/root-cert.pem",
+        "cert_file": "/etc/istio-certs/cert-chain.pem",
+        "key_file": "/etc/istio-certs/key.pem",
+        "insecure_skip_verify": True,
+    }
+    keeps = [r for r in secure["relabel_configs"] if r["action"] == "keep"]
+    assert keeps[1] == {
+        "source_labels": ["__meta_kubernetes_pod_annotation_sidecar_istio_io_status"],
+        "action": "keep",
+        "regex": "(.+)",
+    }
+    # kubernetes-pods leaves the pods with a sidecar to the secure job, unless scheme http.
+    plain = jobs["kubernetes-pods"]["relabel_configs"][1]
+    assert plain["regex"] == "(;.*)|(.*;http)"
+    spec = pod_spec(docs, "prometheus")
+    (certs,) = [v for v in spec["volumes"] if v["name"] == "istio-certs"]
+    assert certs == {"name": "istio-certs", "secret": {"secretName": "istio.prometheus"}}
+    assert spec["serviceAccountName"] == "prometheus"
+    mounts = {m["name"]: m for m in spec["containers"][0]["volumeMounts"]}
+    assert mounts["istio-certs"] == {
+        "name": "istio-certs",
+        "mountPath": "/etc/istio-certs",
+        "readOnly": True,
+    }
+
+
+@pytest.mark.parametrize(
+    ("names", "values"),
+    [
+        (WITH_ADDONS, {"prometheus": {"security": {"enabled": False}}}),
+        (WITH_ADDONS, {"security": {"enabled": False}}),
+        (("pilot", "prometheus"), {}),
+    ],
+    ids=["prometheus-security-off", "citadel-off", "citadel-not-compiled"],
+)
+def test_prometheus_scrapes_plainly_without_citadel_certificates(
+    names: tuple[str, ...], values: dict[str, Any]
+) -> None:
+    docs = render(values, names=names)
+    jobs = scrape_jobs(docs)
+    assert "kubernetes-pods-istio-secure" not in jobs
+    assert [r["source_labels"] for r in jobs["kubernetes-pods"]["relabel_configs"][:2]] == [
+        ["__meta_kubernetes_pod_annotation_prometheus_io_scrape"],
+        ["__meta_kubernetes_pod_annotation_prometheus_io_path"],
+    ]
+    spec = pod_spec(docs, "prometheus")
+    assert "istio-certs" not in {v["name"] for v in spec["volumes"]}
 
 
 def test_tracing_services_are_separate_documents_and_match_the_mesh_zipkin_address() -> None:
@@ -744,3 +931,57 @@ def test_no_wildcards_in_addon_rbac() -> None:
         for rule in role["rules"]:
             for key in ("apiGroups", "resources", "verbs", "nonResourceURLs"):
                 assert "*" not in rule.get(key, []), (role["metadata"]["name"], rule)
+
+
+# --- (8) helm test -------------------------------------------------------------------------
+
+
+def helm_test_pods(docs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {
+        d["metadata"]["name"]: d
+        for d in docs
+        if d["kind"] == "Pod" and d["metadata"].get("annotations", {}).get("helm.sh/hook") == "test"
+    }
+
+
+def test_no_helm_test_pods_by_default() -> None:
+    assert helm_test_pods(render(ALL_ON)) == {}
+
+
+@pytest.mark.parametrize("values", [FEATURES, ZIPKIN], ids=["jaeger", "zipkin"])
+def test_helm_test_pods_fetch_each_addon_through_its_service(values: dict[str, Any]) -> None:
+    docs = render(values)
+    pods = helm_test_pods(docs)
+    assert set(pods) == {f"{name}-test" for name in HELM_TESTS}
+    zipkin = values is ZIPKIN
+    services = {
+        (d["metadata"]["name"], p["port"])
+        for d in docs
+        if d["kind"] == "Service"
+        for p in d["spec"]["ports"]
+    }
+    for name, url in HELM_TESTS.items():
+        if zipkin and name == "tracing":
+            url = "http://tracing.istio-system:80/health"
+        pod = pods[f"{name}-test"]
+        assert pod["metadata"]["annotations"]["sidecar.istio.io/inject"] == "false"
+        assert pod["metadata"]["labels"]["app"] == f"{name}-test"
+        spec = pod["spec"]
+        assert spec["restartPolicy"] == "Never"
+        assert spec["securityContext"]["runAsNonRoot"] is True
+        (container,) = spec["containers"]
+        assert container["image"] == "docker.io/istio/proxyv2:1.0.6"
+        assert container["command"][0] == "curl" and "--fail" in container["command"]
+        assert container["command"][-1] == url
+        host, port = url.split("/")[2].split(":")
+        assert (host.split(".")[0], int(port)) in services
+        assert container["resources"]["limits"]
+        assert container["securityContext"]["allowPrivilegeEscalation"] is False
+
+
+@pytest.mark.parametrize("addon", sorted(HELM_TESTS))
+def test_helm_test_pod_goes_with_its_addon(addon: str) -> None:
+    values = {**ALL_ON, "global": {"enableHelmTest": True}}
+    on = set(helm_test_pods(render(values)))
+    off = set(helm_test_pods(render(values, "--set", f"{addon}.enabled=false")))
+    assert on - off == {f"{addon}-test"}

@@ -5,7 +5,8 @@ Prometheus:
 
 * ``prometheus``: Prometheus scraping Mixer, the Envoy proxies (their native stats port
   ``15090``, container port ``http-envoy-prom``), the control plane and annotated pods.
-* ``grafana``: Grafana with Prometheus as data source.
+* ``grafana``: Grafana with Prometheus as data source and seven Istio dashboards
+  (:mod:`meshcharts.catalog.dashboards`).
 * ``tracing``: Jaeger all-in-one or Zipkin, collecting the proxies' spans on ``zipkin:9411``.
 * ``kiali``: the Kiali service-mesh console.
 * ``servicegraph``: Istio's service graph (Istio up to 1.1).
@@ -22,6 +23,7 @@ from __future__ import annotations
 from typing import Any
 
 from meshcharts.catalog.component import Component, JsonSchema
+from meshcharts.catalog.dashboards import template_data as dashboards_data
 from meshcharts.catalog.pilot import (
     IMAGE_SCHEMA,
     RESOURCES_SCHEMA,
@@ -134,18 +136,73 @@ _INGRESS_SCHEMA: dict[str, JsonSchema] = {
 }
 
 
-def _service() -> dict[str, Any]:
-    return {"type": "ClusterIP", "annotations": {}}
+def _service(port: int, name: str) -> dict[str, Any]:
+    return {
+        "type": "ClusterIP",
+        "annotations": {},
+        "name": name,
+        "externalPort": port,
+        "loadBalancerIP": "",
+        "loadBalancerSourceRanges": [],
+    }
+
+
+def _service_docs(service: str, target: int) -> dict[str, str]:
+    return {
+        "service.type": f"Type of the Service {service}.",
+        "service.annotations": f"Annotations of the Service {service}.",
+        "service.name": (
+            f"Name of the port of the Service {service}; its protocol prefix (http, http-..., "
+            "tcp...) tells the mesh's proxies how to treat the traffic."
+        ),
+        "service.externalPort": f"Port of the Service {service} (the container listens on {target}).",
+        "service.loadBalancerIP": "IP a LoadBalancer Service asks for (empty: one the cloud picks).",
+        "service.loadBalancerSourceRanges": "Client CIDRs a LoadBalancer Service accepts (empty: all).",
+    }
+
+
+_PORT_NAME: JsonSchema = {
+    "type": "string",
+    "pattern": r"^(http|http2|https|grpc|grpc-web|tcp|tls)(-[a-z0-9]([-a-z0-9]*[a-z0-9])?)?$",
+    "maxLength": 63,
+}
+_SERVICE_SCHEMA: dict[str, JsonSchema] = {
+    "service.type": {"type": "string", "enum": ["ClusterIP", "NodePort", "LoadBalancer"]},
+    "service.annotations": STRING_MAP_SCHEMA,
+    "service.name": _PORT_NAME,
+    "service.externalPort": {"type": "integer", "minimum": 1, "maximum": 65535},
+    "service.loadBalancerIP": {
+        "type": "string",
+        "pattern": r"^([0-9]{1,3}(\.[0-9]{1,3}){3}|[0-9a-fA-F:]*:[0-9a-fA-F:.]*)?$",
+    },
+    "service.loadBalancerSourceRanges": {
+        "type": "array",
+        "items": {"type": "string", "pattern": r"^[0-9a-fA-F.:]+/[0-9]{1,3}$"},
+    },
+}
+_REPLICAS: JsonSchema = {"type": "integer", "minimum": 0}
+
+# Istio 1.1's global.enableHelmTest: each add-on brings it (every one with the same default).
+_HELM_TEST_DEFAULTS: dict[str, Any] = {"enableHelmTest": False}
+_HELM_TEST_DOCS: dict[str, str] = {
+    "enableHelmTest": (
+        "Render `helm test` Pods (hook test) that check with curl, from the proxy image, that each "
+        "enabled add-on answers on its Service (prometheus-test, grafana-test, kiali-test, "
+        "servicegraph-test, tracing-test)."
+    )
+}
 
 
 # --- prometheus ------------------------------------------------------------------------------
 
 _PROMETHEUS_DEFAULTS: dict[str, Any] = {
     "enabled": True,
+    "replicaCount": 1,
     **_image("docker.io/prom", "prometheus", "v2.3.1"),
     "retention": "6h",
     "scrapeInterval": "15s",
     "contextPath": "/prometheus",
+    "security": {"enabled": True},
     "service": {"annotations": {}, "nodePort": {"enabled": False, "port": 32090}},
     "ingress": _ingress(),
     "resources": _resources("50m", "256Mi", "1000m", "2048Mi"),
@@ -157,12 +214,23 @@ _PROMETHEUS_DOCS: dict[str, str] = {
         "Deploy Prometheus (Deployment/Service prometheus) scraping Mixer, the Envoy proxies, "
         "the control plane and pods annotated prometheus.io/scrape."
     ),
+    "replicaCount": (
+        "Prometheus replicas; each scrapes every target and keeps its own samples (no "
+        "deduplication between them)."
+    ),
     **_image_docs("", "Prometheus"),
     "retention": "How long Prometheus keeps samples (--storage.tsdb.retention), e.g. 6h; data lives in an emptyDir.",
     "scrapeInterval": "Default scrape interval of every job, e.g. 15s.",
     "contextPath": (
         "Path of the Ingress to Prometheus. Prometheus itself serves at /: the Ingress "
         "controller must strip the path (e.g. an nginx rewrite-target annotation)."
+    ),
+    "security.enabled": (
+        "With Citadel (security.enabled): mount the Citadel certificate of the service account "
+        "prometheus (Secret istio.prometheus; the pod waits for it) and scrape pods that have a "
+        "sidecar and prometheus.io/scrape over mutual TLS (job kubernetes-pods-istio-secure); "
+        "job kubernetes-pods then keeps pods without a sidecar or annotated "
+        "prometheus.io/scheme: http."
     ),
     "service.annotations": "Annotations of the Service prometheus.",
     "service.nodePort.enabled": "Also expose Prometheus on a node port (Service prometheus-nodeport).",
@@ -173,6 +241,7 @@ _PROMETHEUS_DOCS: dict[str, str] = {
 }
 
 _PROMETHEUS_SCHEMA: dict[str, JsonSchema] = {
+    "replicaCount": _REPLICAS,
     **_image_schema(""),
     "retention": _PROM_DURATION,
     "scrapeInterval": _PROM_DURATION,
@@ -191,6 +260,8 @@ PROMETHEUS = Component(
     defaults=_PROMETHEUS_DEFAULTS,
     docs=_PROMETHEUS_DOCS,
     schema=_PROMETHEUS_SCHEMA,
+    global_defaults=_HELM_TEST_DEFAULTS,
+    global_docs=_HELM_TEST_DOCS,
 )
 """Prometheus, scraping the mesh's metrics."""
 
@@ -198,6 +269,7 @@ PROMETHEUS = Component(
 
 _GRAFANA_DEFAULTS: dict[str, Any] = {
     "enabled": False,
+    "replicaCount": 1,
     **_image("docker.io/grafana", "grafana", "5.4.0"),
     "persist": False,
     "storageClassName": "",
@@ -210,7 +282,7 @@ _GRAFANA_DEFAULTS: dict[str, Any] = {
         "passphraseKey": "passphrase",
     },
     "contextPath": "/grafana",
-    "service": {**_service(), "port": 3000},
+    "service": _service(3000, "http"),
     "ingress": _ingress(),
     "datasources": [
         {
@@ -240,7 +312,14 @@ _GRAFANA_DEFAULTS: dict[str, Any] = {
 }
 
 _GRAFANA_DOCS: dict[str, str] = {
-    "enabled": "Deploy Grafana (Deployment/Service grafana) with Prometheus as data source.",
+    "enabled": (
+        "Deploy Grafana (Deployment/Service grafana) with Prometheus as data source and the "
+        "seven Istio dashboards (mesh, service, workload, performance, Pilot, Mixer, Galley)."
+    ),
+    "replicaCount": (
+        "Grafana replicas. Each keeps its own data (users, edits) unless persist shares a "
+        "ReadWriteMany volume; the provisioned dashboards are the same in every replica."
+    ),
     **_image_docs("", "Grafana"),
     "persist": "Keep Grafana's data (/var/lib/grafana) on the PersistentVolumeClaim istio-grafana-pvc instead of an emptyDir.",
     "storageClassName": "StorageClass of istio-grafana-pvc (empty: the cluster default).",
@@ -257,9 +336,7 @@ _GRAFANA_DOCS: dict[str, str] = {
         "Path of the Ingress to Grafana. Grafana itself serves at /: the Ingress controller "
         "must strip the path (e.g. an nginx rewrite-target annotation)."
     ),
-    "service.type": "Type of the Service grafana.",
-    "service.annotations": "Annotations of the Service grafana.",
-    "service.port": "Port of the Service grafana (the container listens on 3000).",
+    **_service_docs("grafana", 3000),
     **_ingress_docs("Grafana", "contextPath"),
     "datasources": (
         "Grafana data sources (provisioning format: name, type, url, access...), written to "
@@ -270,8 +347,12 @@ _GRAFANA_DOCS: dict[str, str] = {
         "of the ConfigMap istio-grafana."
     ),
     "dashboards": (
-        "Dashboards to provision: file name (e.g. mesh.json) -> dashboard JSON, in the ConfigMap "
-        "istio-grafana-dashboards mounted at /var/lib/grafana/dashboards/istio (the istio provider's path)."
+        "Your own dashboards: file name (e.g. mesh.json) -> dashboard JSON (text or a map), in "
+        "the ConfigMap istio-grafana-dashboards. They share the folder "
+        "/var/lib/grafana/dashboards/istio (the istio provider's path) with the seven built-in "
+        "Istio dashboards (ConfigMaps istio-grafana-dashboards-<name>, files <name>-dashboard.json: "
+        "galley, istio-mesh, istio-performance, istio-service, istio-workload, mixer, pilot); "
+        "a file of the same name (e.g. pilot-dashboard.json) replaces a built-in one."
     ),
     **resource_docs("resources", "the grafana container"),
     **_pod_docs("Grafana"),
@@ -289,9 +370,8 @@ _GRAFANA_SCHEMA: dict[str, JsonSchema] = {
     "security.usernameKey": _SECRET_KEY,
     "security.passphraseKey": _SECRET_KEY,
     "contextPath": _PATH,
-    "service.type": _SERVICE_TYPE,
-    "service.annotations": STRING_MAP_SCHEMA,
-    "service.port": _PORT,
+    **_SERVICE_SCHEMA,
+    "replicaCount": _REPLICAS,
     **_INGRESS_SCHEMA,
     "datasources": {
         "type": "array",
@@ -325,7 +405,10 @@ GRAFANA = Component(
     defaults=_GRAFANA_DEFAULTS,
     docs=_GRAFANA_DOCS,
     schema=_GRAFANA_SCHEMA,
+    global_defaults=_HELM_TEST_DEFAULTS,
+    global_docs=_HELM_TEST_DOCS,
     merge_keys={"datasources": "name", "dashboardProviders": "name"},
+    template_data=dashboards_data(),
 )
 """Grafana, with Prometheus as its data source."""
 
@@ -344,7 +427,16 @@ _TRACING_DEFAULTS: dict[str, Any] = {
         **_image("docker.io/openzipkin", "zipkin", "2"),
         "javaOptsHeap": 700,
         "maxSpans": 500000,
+        "node": {"cpus": 2},
+        "probeStartupDelay": 0,
+        "queryPort": 9411,
         "resources": _resources("150m", "900Mi", "300m", "900Mi"),
+    },
+    "service": {
+        "annotations": {},
+        "name": "http-zipkin",
+        "type": "ClusterIP",
+        "externalPort": 9411,
     },
     "ingress": _ingress(),
     **_pod(),
@@ -364,6 +456,20 @@ _TRACING_DOCS: dict[str, str] = {
     **_image_docs("zipkin", "Zipkin"),
     "zipkin.javaOptsHeap": "Java heap of Zipkin in MiB (-Xms/-Xmx); keep it below the memory limit.",
     "zipkin.maxSpans": "Spans Zipkin keeps in memory.",
+    "zipkin.node.cpus": "CPUs the Zipkin JVM sizes its garbage collector and common thread pool for.",
+    "zipkin.probeStartupDelay": (
+        "Seconds before Zipkin's probes start (its startup probe then allows 300 seconds more)."
+    ),
+    "zipkin.queryPort": "Port Zipkin listens on (QUERY_PORT): its API, UI and span collector.",
+    "service.annotations": "Annotations of the Service tracing (the UI).",
+    "service.name": (
+        "Name of the port of the Service zipkin (the span collector); its protocol prefix "
+        "tells the mesh's proxies how to treat the traffic."
+    ),
+    "service.type": "Type of the Service zipkin.",
+    "service.externalPort": (
+        "Port of the Service zipkin; keep global.tracer.zipkin.address (zipkin:9411) in step."
+    ),
     **resource_docs("zipkin.resources", "the zipkin container"),
     **_ingress_docs(
         "the tracing UI (Service tracing)", "jaeger.contextPath (Jaeger) or / (Zipkin)"
@@ -380,6 +486,13 @@ _TRACING_SCHEMA: dict[str, JsonSchema] = {
     **_image_schema("zipkin"),
     "zipkin.javaOptsHeap": {"type": "integer", "minimum": 64},
     "zipkin.maxSpans": {"type": "integer", "minimum": 1},
+    "zipkin.node.cpus": {"type": "integer", "minimum": 1, "maximum": 256},
+    "zipkin.probeStartupDelay": {"type": "integer", "minimum": 0, "maximum": 3600},
+    "zipkin.queryPort": {"type": "integer", "minimum": 1024, "maximum": 65535},
+    "service.annotations": STRING_MAP_SCHEMA,
+    "service.name": _PORT_NAME,
+    "service.type": _SERVICE_TYPE,
+    "service.externalPort": _PORT,
     "zipkin.resources": RESOURCES_SCHEMA,
     **_INGRESS_SCHEMA,
     **_POD_SCHEMA,
@@ -392,6 +505,8 @@ TRACING = Component(
     defaults=_TRACING_DEFAULTS,
     docs=_TRACING_DOCS,
     schema=_TRACING_SCHEMA,
+    global_defaults=_HELM_TEST_DEFAULTS,
+    global_docs=_HELM_TEST_DOCS,
 )
 """Jaeger or Zipkin, receiving the proxies' Zipkin spans."""
 
@@ -399,6 +514,7 @@ TRACING = Component(
 
 _KIALI_DEFAULTS: dict[str, Any] = {
     "enabled": False,
+    "replicaCount": 1,
     **_image("docker.io/kiali", "kiali", "v0.14"),
     "contextPath": "/kiali",
     "dashboard": {
@@ -417,6 +533,7 @@ _KIALI_DEFAULTS: dict[str, Any] = {
 
 _KIALI_DOCS: dict[str, str] = {
     "enabled": "Deploy Kiali (Deployment/Service/ConfigMap kiali), the service-mesh console, with read-only cluster access.",
+    "replicaCount": "Kiali replicas (stateless: each serves the console).",
     **_image_docs("", "Kiali"),
     "contextPath": "Web root of Kiali (server.web_root) and path of its Ingress.",
     "dashboard.secretName": "Secret holding the Kiali login (mounted at /kiali-secret).",
@@ -435,6 +552,7 @@ _KIALI_DOCS: dict[str, str] = {
 }
 
 _KIALI_SCHEMA: dict[str, JsonSchema] = {
+    "replicaCount": _REPLICAS,
     **_image_schema(""),
     "contextPath": _PATH,
     "dashboard.secretName": _DNS_NAME,
@@ -455,6 +573,8 @@ KIALI = Component(
     defaults=_KIALI_DEFAULTS,
     docs=_KIALI_DOCS,
     schema=_KIALI_SCHEMA,
+    global_defaults=_HELM_TEST_DEFAULTS,
+    global_docs=_HELM_TEST_DOCS,
 )
 """Kiali, the service-mesh console."""
 
@@ -462,9 +582,11 @@ KIALI = Component(
 
 _SERVICEGRAPH_DEFAULTS: dict[str, Any] = {
     "enabled": False,
+    "replicaCount": 1,
     "image": "servicegraph",
     "prometheusAddr": "http://prometheus:9090",
-    "service": {**_service(), "port": 8088},
+    "service": _service(8088, "http-servicegraph"),
+    "ingress": _ingress(),
     "resources": _resources("10m", "32Mi", "200m", "128Mi"),
     **_pod(),
 }
@@ -473,9 +595,9 @@ _SERVICEGRAPH_DOCS: dict[str, str] = {
     "enabled": "Deploy Istio's servicegraph (Deployment/Service servicegraph), drawing the service graph from Prometheus.",
     "image": "Servicegraph image: a name under global.hub tagged global.tag, or a full reference containing '/'.",
     "prometheusAddr": "URL of the Prometheus servicegraph queries.",
-    "service.type": "Type of the Service servicegraph.",
-    "service.annotations": "Annotations of the Service servicegraph.",
-    "service.port": "Port of the Service servicegraph (the container listens on 8088).",
+    "replicaCount": "Servicegraph replicas (stateless).",
+    **_service_docs("servicegraph", 8088),
+    **_ingress_docs("servicegraph", "/ (servicegraph serves /graph, /force/forcegraph.html...)"),
     **resource_docs("resources", "the servicegraph container"),
     **_pod_docs("servicegraph"),
 }
@@ -483,9 +605,9 @@ _SERVICEGRAPH_DOCS: dict[str, str] = {
 _SERVICEGRAPH_SCHEMA: dict[str, JsonSchema] = {
     "image": IMAGE_SCHEMA,
     "prometheusAddr": _URL,
-    "service.type": _SERVICE_TYPE,
-    "service.annotations": STRING_MAP_SCHEMA,
-    "service.port": _PORT,
+    "replicaCount": _REPLICAS,
+    **_SERVICE_SCHEMA,
+    **_INGRESS_SCHEMA,
     "resources": RESOURCES_SCHEMA,
     **_POD_SCHEMA,
 }
@@ -497,6 +619,8 @@ SERVICEGRAPH = Component(
     defaults=_SERVICEGRAPH_DEFAULTS,
     docs=_SERVICEGRAPH_DOCS,
     schema=_SERVICEGRAPH_SCHEMA,
+    global_defaults=_HELM_TEST_DEFAULTS,
+    global_docs=_HELM_TEST_DOCS,
 )
 """Istio's servicegraph."""
 
