@@ -131,6 +131,28 @@ UPSTREAM_1_1: Mapping[str, Answer] = MappingProxyType(
             "an Istio Gateway and VirtualService (gateways.<name>.gatewayResources)",
             same=(False, "ingressgateway"),
         ),
+        "grafana.image": Unsupported(
+            "an image here is a hub, a name and a tag, as for the other add-ons",
+            "grafana.hub (e.g. docker.io/grafana), grafana.image (grafana), grafana.tag",
+        ),
+        "grafana.datasources.datasources.yaml.datasources": Renamed(
+            "grafana.datasources",
+            note="meshcharts writes the provisioning file around the list itself",
+        ),
+        "grafana.dashboardProviders.dashboardproviders.yaml.providers": Renamed(
+            "grafana.dashboardProviders",
+            note="meshcharts writes the provisioning file around the list itself",
+        ),
+        "grafana.datasources.datasources.yaml": Unsupported(
+            "meshcharts writes the provisioning file (apiVersion 1) around the list itself",
+            "grafana.datasources (the list of data sources)",
+            same=(1,),
+        ),
+        "grafana.dashboardProviders.dashboardproviders.yaml": Unsupported(
+            "meshcharts writes the provisioning file (apiVersion 1) around the list itself",
+            "grafana.dashboardProviders (the list of providers)",
+            same=(1,),
+        ),
         "global.omitSidecarInjectorConfigMap": Unsupported(
             "the injection template is rendered wherever pods can be injected (istioctl "
             "kube-inject reads it); a remote cluster's own injector needs it",
