@@ -14,12 +14,13 @@ import json
 import posixpath
 import re
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from harness import assemble_components, one, render_tree
-from tools import HELM3, HELM4, helm_binaries, validate_k8s
+from harness import assemble_components, assert_lint_strict, one, render_tree, write_tree
+from tools import HELM3, HELM4, MESH_CUSTOM_GROUPS, helm_binaries, validate_k8s
 
 from meshcharts.catalog.istio import ISTIO_CHART
 from meshcharts.checks.render import render_objects
@@ -521,7 +522,7 @@ def test_pure_render_equals_helm(case: str, helm: str) -> None:
 def test_gateways_get_the_same_telemetry_arguments() -> None:
     values = {"global": {
         "proxy": {"tracer": "lightstep", "envoyMetricsService": {"enabled": True, "host": "ems"}},
-        "tracer": {"lightstep": {"address": "ls:443"}}}}  # fmt: skip
+        "tracer": {"lightstep": {"address": "ls:443", "cacertPath": "/etc/lightstep/ca.pem"}}}}  # fmt: skip
     docs = render(values, (COMPONENTS["pilot"], COMPONENTS["gateways"]))
     (container,) = one(docs, "Deployment", "istio-ingressgateway")["spec"]["template"]["spec"][
         "containers"
@@ -530,3 +531,49 @@ def test_gateways_get_the_same_telemetry_arguments() -> None:
     assert arg_after(container["args"], "--envoyMetricsServiceAddress") == "ems:15000"
     assert "--zipkinAddress" not in container["args"]
     assert env(container)["LIGHTSTEP_ACCESS_TOKEN"]["secretKeyRef"]["name"] == "lightstep.token"
+    assert arg_after(container["args"], "--lightstepCacertPath") == "/etc/lightstep/ca.pem"
+    mounts = {m["name"]: m["mountPath"] for m in container["volumeMounts"]}
+    assert mounts["lightstep-certs"] == "/etc/lightstep"
+    pod = one(docs, "Deployment", "istio-ingressgateway")["spec"]["template"]["spec"]
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    assert volumes["lightstep-certs"]["secret"] == {
+        "secretName": "lightstep.cacert",
+        "optional": True,
+    }
+
+
+def test_injector_delimiters() -> None:
+    """Actions between [[ ]] run, with trim markers; {{ }} is plain text there."""
+    templates = TemplateSet(INJECTOR_FUNCS, _methods, name="inject", delims=("[[", "]]"))
+    templates.add_file("t", "a {{ .X }} [[- .X -]] b [[/* note */]][[ index .M `k` ]]|")
+    assert templates.execute("t", {"X": "x", "M": StringMap()}) == "a {{ .X }}xb |"
+
+
+@pytest.mark.parametrize(
+    "components,values,injector_objects",
+    [
+        (("pilot", "sidecarInjectorWebhook"), {}, True),
+        (("pilot", "sidecarInjectorWebhook"), {"sidecarInjectorWebhook": {"enabled": False}}, False),
+        (("pilot",), {}, False),
+        (("security", "sidecarInjectorWebhook"), {"global": {"istioRemote": True,
+                                                             "remotePilotAddress": "10.0.0.1"}}, True),
+    ],
+)  # fmt: skip
+def test_injector_on_off_keeps_the_template(
+    components: tuple[str, ...], values: dict[str, Any], injector_objects: bool
+) -> None:
+    docs = render(values, tuple(COMPONENTS[n] for n in components))
+    kinds = {d["kind"] for d in docs if d["metadata"]["name"] == "istio-sidecar-injector"}
+    assert "ConfigMap" in kinds
+    assert ("MutatingWebhookConfiguration" in kinds) == injector_objects
+    assert ("Deployment" in kinds) == injector_objects
+    assert sidecar(inject(docs))["image"] == "docker.io/istio/proxyv2:1.0.6"
+
+
+@pytest.mark.helm
+def test_rich_values_lint_and_validate(tmp_path: Path) -> None:
+    values = HELM_CASES["lightstep-statsd"]
+    tree = assemble_components((*INJECTOR, COMPONENTS["gateways"]), values)
+    docs = render_tree(tree)
+    assert validate_k8s(docs, "1.37", allow_custom=MESH_CUSTOM_GROUPS) == []
+    assert_lint_strict(helm_binaries()[HELM4], write_tree(tree, tmp_path))

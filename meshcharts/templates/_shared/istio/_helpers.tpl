@@ -302,6 +302,30 @@ Call: if include "istio.lightstepCerts" $
 {{- end -}}
 
 {{/*
+istio.lightstepCertsMount / istio.lightstepCertsVolume: for a proxy started without injection
+(the gateways), the volume mount (the folder of global.tracer.lightstep.cacertPath) and the
+volume (the optional Secret lightstep.cacert of the release namespace) of the LightStep CA
+certificate, as the injection template adds them; "" unless istio.lightstepCerts.
+Call: with include "istio.lightstepCertsMount" $ }}{{ . | trim | nindent 12 }}{{ end
+*/}}
+{{- define "istio.lightstepCertsMount" -}}
+{{- if include "istio.lightstepCerts" . }}
+- name: lightstep-certs
+  mountPath: {{ dir .Values.global.tracer.lightstep.cacertPath | quote }}
+  readOnly: true
+{{- end }}
+{{- end -}}
+
+{{- define "istio.lightstepCertsVolume" -}}
+{{- if include "istio.lightstepCerts" . }}
+- name: lightstep-certs
+  secret:
+    secretName: lightstep.cacert
+    optional: true
+{{- end }}
+{{- end -}}
+
+{{/*
 istio.certSecretName: the Secret Citadel writes for a service account:
 "istio.<service account name>".
 Call: include "istio.certSecretName" (dict "serviceAccount" "istio-pilot-service-account" "root" $)
