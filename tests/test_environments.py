@@ -286,7 +286,7 @@ ERRORS = [
         {"a": "name: a\nprofile: default\nvalues:\n  pilot: {}\n  nope: 1\n"},
         "a",
         "a.yaml:5: values.nope: no component of profile 'default' reads it (known: certmanager, "
-        "galley, gateways, global, mesh, mixer, pilot, prometheus, revision, security, "
+        "galley, gateways, global, istio_cni, mesh, mixer, pilot, prometheus, revision, security, "
         "sidecarInjectorWebhook, singletonOwner, trafficPolicies)",
         id="a value no component reads",
     ),

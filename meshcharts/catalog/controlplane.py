@@ -20,6 +20,7 @@ CONTROL_PLANE_VALUES: dict[str, Any] = {
     "revision": "",
     "singletonOwner": True,
     "mesh": {"namespaces": []},
+    "istio_cni": {"enabled": False},
 }
 
 CONTROL_PLANE_DOCS: dict[str, str] = {
@@ -30,6 +31,8 @@ CONTROL_PLANE_DOCS: dict[str, str] = {
     "ClusterRbacConfig default, the validating webhook for Istio config). Exactly one "
     "installed control plane may own them.",
     "mesh": "The mesh inventory, read by meshcharts lint (renders nothing).",
+    "istio_cni.enabled": "The CNI plugin of the separate istio-cni chart sets up the pods' "
+    "traffic redirection: injection adds no istio-init container (and no NET_ADMIN).",
 }
 
 CONTROL_PLANE_SCHEMA: dict[str, JsonSchema] = {

@@ -53,7 +53,12 @@ ISTIO_GLOBAL_DEFAULTS: dict[str, Any] = {
     "disablePolicyChecks": True,
     "policyCheckFailOpen": False,
     "enableTracing": True,
-    "tracer": {"zipkin": {"address": ""}},
+    "tracer": {
+        "zipkin": {"address": ""},
+        "lightstep": {"address": "", "secure": True, "cacertPath": ""},
+    },
+    "network": "",
+    "podDNSSearchNamespaces": [],
     "outboundTrafficPolicy": {"mode": "ALLOW_ANY"},
     "meshNetworks": {},
     "sds": {"enabled": False, "udsPath": "", "useTrustworthyJwt": False, "useNormalJwt": False},
@@ -72,13 +77,21 @@ ISTIO_GLOBAL_DEFAULTS: dict[str, Any] = {
         },
         "concurrency": 2,
         "accessLogFile": "",
+        "accessLogFormat": "",
+        "accessLogEncoding": "TEXT",
+        "dnsRefreshRate": "5s",
+        "enableCoreDump": False,
+        "kubevirtInterfaces": "",
+        "tracer": "zipkin",
+        "envoyStatsd": {"enabled": False, "host": "", "port": 9125},
+        "envoyMetricsService": {"enabled": False, "host": "", "port": 15000},
         "statusPort": 15020,
         "readinessInitialDelaySeconds": 1,
         "readinessPeriodSeconds": 2,
         "readinessFailureThreshold": 30,
         "includeIPRanges": "*",
         "excludeIPRanges": "",
-        "includeInboundPorts": "*",
+        "includeInboundPorts": "",
         "excludeInboundPorts": "",
         "privileged": False,
         "autoInject": "enabled",
@@ -113,8 +126,34 @@ ISTIO_GLOBAL_DOCS: dict[str, str] = {
     ),
     "disablePolicyChecks": "Mesh config disablePolicyChecks: skip Mixer policy checks.",
     "policyCheckFailOpen": "Mesh config policyCheckFailOpen: allow traffic when Mixer policy is unreachable.",
-    "enableTracing": "Mesh config enableTracing; injected proxies report spans to Zipkin.",
-    "tracer.zipkin.address": "host:port of the Zipkin collector (empty: zipkin.<release namespace>:9411).",
+    "enableTracing": (
+        "Mesh config enableTracing; the proxies (injected ones and gateways) report spans to "
+        "the tracer proxy.tracer names. false: no tracer settings at all."
+    ),
+    "tracer.zipkin.address": (
+        "host:port of the Zipkin collector (empty: zipkin.<release namespace>:9411); written to "
+        "the mesh config's defaultConfig.tracing, which the injector reads for every pod."
+    ),
+    "tracer.lightstep.address": (
+        "host:port of the LightStep satellite pool (proxy.tracer lightstep). The access token "
+        "is not a value: proxies read it from the Secret lightstep.token (key accessToken) of "
+        "their own namespace."
+    ),
+    "tracer.lightstep.secure": "Talk TLS to the LightStep satellites.",
+    "tracer.lightstep.cacertPath": (
+        "Path of the CA certificate for the LightStep satellites, e.g. /etc/lightstep/cacert.pem "
+        "(empty: the system roots). Its folder is mounted from the Secret lightstep.cacert of "
+        "the proxy's namespace (optional)."
+    ),
+    "network": (
+        "Name of this cluster's network in a multi-network mesh (meshNetworks); injected proxies "
+        "get ISTIO_META_NETWORK (empty: none)."
+    ),
+    "podDNSSearchNamespaces": (
+        "DNS search domains added to every injected pod (dnsConfig.searches), e.g. global for "
+        "multicluster .global names. An entry starting NAMESPACE. is the pod's namespace "
+        "followed by the rest, e.g. NAMESPACE.global."
+    ),
     "outboundTrafficPolicy.mode": (
         "ALLOW_ANY: proxies pass traffic to unknown hosts; REGISTRY_ONLY: only to services "
         "in the registry or declared with a ServiceEntry."
@@ -168,13 +207,45 @@ ISTIO_GLOBAL_DOCS: dict[str, str] = {
     **resource_docs("proxy.resources", "every istio-proxy sidecar (injected and Pilot's)"),
     "proxy.concurrency": "Envoy worker threads (0: one per core).",
     "proxy.accessLogFile": "Envoy access log path, e.g. /dev/stdout (empty: no access log).",
+    "proxy.accessLogFormat": (
+        "Envoy access log format (mesh config accessLogFormat): a format string with TEXT, a "
+        "JSON object of field -> format with JSON (empty: Envoy's default format)."
+    ),
+    "proxy.accessLogEncoding": "Envoy access log encoding: TEXT or JSON.",
+    "proxy.dnsRefreshRate": "How often Envoy re-resolves STRICT_DNS clusters (mesh config dnsRefreshRate), e.g. 5s.",
+    "proxy.enableCoreDump": (
+        "Injected pods get a privileged init container enable-core-dump (kernel.core_pattern "
+        "/var/lib/istio/core.proxy, unlimited core size) and a writable istio-proxy root "
+        "filesystem, for debugging Envoy crashes."
+    ),
+    "proxy.kubevirtInterfaces": (
+        "Comma-separated network interfaces of KubeVirt VMs whose inbound traffic istio-init "
+        "redirects (-k); a pod's traffic.sidecar.istio.io/kubevirtInterfaces annotation wins "
+        "(empty: none)."
+    ),
+    "proxy.tracer": "Tracer of the proxies with enableTracing: zipkin or lightstep.",
+    "proxy.envoyStatsd.enabled": (
+        "Envoy sends statsd metrics to envoyStatsd.host:port (mesh config statsdUdpAddress, "
+        "--statsdUdpAddress of gateways and injected proxies)."
+    ),
+    "proxy.envoyStatsd.host": "Host name or IP of the statsd collector; required with envoyStatsd.enabled.",
+    "proxy.envoyStatsd.port": "UDP port of the statsd collector.",
+    "proxy.envoyMetricsService.enabled": (
+        "Envoy pushes its metrics to an Envoy Metrics Service (gRPC) at "
+        "envoyMetricsService.host:port (mesh config envoyMetricsServiceAddress)."
+    ),
+    "proxy.envoyMetricsService.host": "Host name or IP of the metrics service; required with envoyMetricsService.enabled.",
+    "proxy.envoyMetricsService.port": "Port of the metrics service.",
     "proxy.statusPort": "Port of the pilot-agent health/readiness endpoint in injected pods (0: none).",
     "proxy.readinessInitialDelaySeconds": "initialDelaySeconds of the injected proxy's readiness probe.",
     "proxy.readinessPeriodSeconds": "periodSeconds of the injected proxy's readiness probe.",
     "proxy.readinessFailureThreshold": "failureThreshold of the injected proxy's readiness probe.",
     "proxy.includeIPRanges": "Comma-separated outbound CIDRs redirected to the proxy ('*': all).",
     "proxy.excludeIPRanges": "Comma-separated outbound CIDRs that bypass the proxy.",
-    "proxy.includeInboundPorts": "Comma-separated inbound ports redirected to the proxy ('*': all).",
+    "proxy.includeInboundPorts": (
+        "Comma-separated inbound ports redirected to the proxy ('*': all; empty: the ports "
+        "the pod's containers declare, as Istio 1.1 does)."
+    ),
     "proxy.excludeInboundPorts": "Comma-separated inbound ports that bypass the proxy (the status port always does).",
     "proxy.privileged": "Run the injected istio-init and istio-proxy containers privileged.",
     "proxy.autoInject": (
@@ -196,6 +267,12 @@ _DNS_NAME: JsonSchema = {
     "pattern": r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$",
 }
 _PORT: JsonSchema = {"type": "integer", "minimum": 1, "maximum": 65535}
+_HOST_PORT: JsonSchema = {
+    # host:port, an IPv6 host in brackets; nothing that could end a quoted literal.
+    "type": "string",
+    "pattern": r"^(([A-Za-z0-9.-]+|\[[0-9a-fA-F:.]+\]):[0-9]+)?$",
+}
+_DURATION: JsonSchema = {"type": "string", "pattern": r"^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$"}
 _REMOTE_HOST: JsonSchema = {
     # A host name or an IPv4 address, or an IPv6 address (two ':' at least); no port.
     "type": "string",
@@ -219,9 +296,20 @@ ISTIO_GLOBAL_SCHEMA: dict[str, JsonSchema] = {
         "additionalProperties": False,
     },
     "trustDomain": {"anyOf": [{"const": ""}, _DNS_NAME]},
-    "tracer.zipkin.address": {
-        "type": "string",
-        "pattern": r"^(([A-Za-z0-9.-]+|\[[0-9a-fA-F:.]+\]):[0-9]+)?$",
+    "tracer.zipkin.address": _HOST_PORT,
+    "tracer.lightstep.address": _HOST_PORT,
+    "tracer.lightstep.cacertPath": {"type": "string", "pattern": r"^(/[A-Za-z0-9._-]+)*$"},
+    # Both land in the injection template as literals: plain name characters only.
+    "network": {"type": "string", "pattern": r"^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$"},
+    "podDNSSearchNamespaces": {
+        "type": "array",
+        "items": {
+            "type": "string",
+            "pattern": (
+                r"^(NAMESPACE|[a-z0-9]([-a-z0-9]*[a-z0-9])?)"
+                r"(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
+            ),
+        },
     },
     "outboundTrafficPolicy.mode": {"type": "string", "enum": ["ALLOW_ANY", "REGISTRY_ONLY"]},
     "meshNetworks": {"type": "object"},
@@ -237,6 +325,17 @@ ISTIO_GLOBAL_SCHEMA: dict[str, JsonSchema] = {
     "proxy.resources": RESOURCES_SCHEMA,
     "proxy.concurrency": {"type": "integer", "minimum": 0},
     "proxy.statusPort": {"type": "integer", "minimum": 0, "maximum": 65535},
+    "proxy.accessLogEncoding": {"type": "string", "enum": ["TEXT", "JSON"]},
+    "proxy.dnsRefreshRate": _DURATION,
+    "proxy.kubevirtInterfaces": {
+        "type": "string",
+        "pattern": r"^([A-Za-z0-9][A-Za-z0-9_.-]*(,[A-Za-z0-9][A-Za-z0-9_.-]*)*)?$",
+    },
+    "proxy.tracer": {"type": "string", "enum": ["zipkin", "lightstep"]},
+    "proxy.envoyStatsd.host": _REMOTE_HOST,
+    "proxy.envoyStatsd.port": _PORT,
+    "proxy.envoyMetricsService.host": _REMOTE_HOST,
+    "proxy.envoyMetricsService.port": _PORT,
     "proxy.readinessInitialDelaySeconds": {"type": "integer", "minimum": 0},
     "proxy.readinessPeriodSeconds": {"type": "integer", "minimum": 1},
     "proxy.readinessFailureThreshold": {"type": "integer", "minimum": 1},

@@ -3,7 +3,9 @@
 A MutatingWebhookConfiguration sends every pod created in a selected namespace to the
 injector, which adds the ``istio-init`` init container (iptables redirection) and the
 ``istio-proxy`` sidecar from the injection template in the ConfigMap
-``istio-sidecar-injector``. Namespaces opt in with the label ``istio-injection=enabled``
+``istio-sidecar-injector``. That ConfigMap is a chart-level template
+(``templates/istio/_chart/sidecar-injector-configmap.yaml``): it also renders without this
+component, with Pilot or in a remote cluster, for ``istioctl kube-inject``. Namespaces opt in with the label ``istio-injection=enabled``
 (or, with ``enableNamespacesByDefault``, opt out with ``istio-injection=disabled``).
 Defaults follow Istio 1.1's ``charts/sidecarInjectorWebhook/values.yaml``.
 
@@ -50,8 +52,10 @@ _DEFAULTS: dict[str, Any] = {
 
 _DOCS: dict[str, str] = {
     "enabled": (
-        "Deploy the sidecar injector (Deployment/Service istio-sidecar-injector), its "
-        "injection template and the MutatingWebhookConfiguration."
+        "Deploy the sidecar injector (Deployment/Service istio-sidecar-injector) and the "
+        "MutatingWebhookConfiguration. The injection template (ConfigMap "
+        "istio-sidecar-injector) renders also without them when Pilot is enabled or "
+        "global.istioRemote is set, for istioctl kube-inject."
     ),
     "replicaCount": "Sidecar injector replicas.",
     "image": (
@@ -65,7 +69,8 @@ _DOCS: dict[str, str] = {
     ),
     "rewriteAppHTTPProbe": (
         "Rewrite the HTTP liveness/readiness probes of injected pods to go through the "
-        "sidecar's status port, so they keep working under mutual TLS."
+        "sidecar's status port, so they keep working under mutual TLS (written to the "
+        "injection template, so istioctl kube-inject follows it too)."
     ),
     **resource_docs("resources", "the sidecar-injector container"),
     "env": "Extra environment variables of the sidecar-injector container (name -> string value).",

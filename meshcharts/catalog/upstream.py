@@ -153,6 +153,12 @@ UPSTREAM_1_1: Mapping[str, Answer] = MappingProxyType(
             "grafana.dashboardProviders (the list of providers)",
             same=(1,),
         ),
+        "global.tracer.lightstep.accessToken": Unsupported(
+            "a token is a secret: upstream wrote it into ConfigMap istio and into the "
+            "arguments of every injected proxy",
+            "Secret lightstep.token (key accessToken) in each namespace of traced proxies",
+            same=("",),
+        ),
         "global.omitSidecarInjectorConfigMap": Unsupported(
             "the injection template is rendered wherever pods can be injected (istioctl "
             "kube-inject reads it); a remote cluster's own injector needs it",

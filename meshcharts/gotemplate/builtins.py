@@ -13,7 +13,7 @@ from typing import Any, Final
 from meshcharts.gotemplate.executor import truth
 from meshcharts.gotemplate.funcs import FuncMap, GoFunc
 from meshcharts.gotemplate.gofmt import sprint, sprint_value, sprintf, sprintln
-from meshcharts.gotemplate.gotypes import NIL_IFACE, FuncError, type_name, unwrap
+from meshcharts.gotemplate.gotypes import NIL_IFACE, FuncError, StringMap, type_name, unwrap
 
 __all__ = ["BUILTINS", "compare", "equal", "go_len"]
 
@@ -117,6 +117,9 @@ def index(item: Any, *indexes: Any) -> Any:
                 raise FuncError("value is nil; should be of type string")
             if not isinstance(key, str):
                 raise FuncError(f"value has type {type_name(key)}; should be string")
+            if isinstance(item, StringMap):
+                item = item.get(key, "")  # a map[string]string's zero value
+                continue
             item = item.get(key)
             item = NIL_IFACE if item is None else item
         else:

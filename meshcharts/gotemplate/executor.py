@@ -131,12 +131,20 @@ class TemplateSet:
         funcs: the function map (name -> :class:`GoFunc`).
         methods: finds a method of a value by name (``.Values.AsMap``...), or None.
         name: the name of the set, quoted by :meth:`execute` for an unknown template.
+        delims: the action delimiters of the files added (Go's ``Template.Delims``).
     """
 
-    def __init__(self, funcs: FuncMap, methods: MethodLookup, name: str = "gotpl") -> None:
+    def __init__(
+        self,
+        funcs: FuncMap,
+        methods: MethodLookup,
+        name: str = "gotpl",
+        delims: tuple[str, str] = ("{{", "}}"),
+    ) -> None:
         self.funcs = funcs
         self.methods = methods
         self.name = name
+        self.delims = delims
         self.trees: dict[str, nodes.Tree] = {}
         self.budget: _Budget | None = None  # shared by the includes of one execution
         # Called with (map, key) when a field lookup finds no key in a map (a check may
@@ -149,7 +157,7 @@ class TemplateSet:
         Raises:
             ParseError: the file does not parse.
         """
-        for tree_name, tree in parse_template(name, text, self.funcs).items():
+        for tree_name, tree in parse_template(name, text, self.funcs, self.delims).items():
             old = self.trees.get(tree_name)
             if old is None or not is_blank(tree):
                 self.trees[tree_name] = tree

@@ -49,7 +49,8 @@ _NUMBER: Final = re.compile(
     r"|0[oO][0-7_]*(?:\.[0-7_]*)?|0[bB][01_]*(?:\.[01_]*)?"
     r"|[0-9_]*(?:\.[0-9_]*)?(?:[eE][+-]?[0-9_]*)?)i?"
 )
-_TERMINATORS: Final = frozenset(" \t\r\n.,|:)(}")
+_TERMINATORS: Final = frozenset(" \t\r\n.,|:)(")
+"""Characters that end a word or number, besides the first one of the right delimiter."""
 
 
 class ParseError(Exception):
@@ -88,9 +89,12 @@ def describe_rune(char: str) -> str:
 class _Lexer:
     """The lexer state: the input, the position and the tokens so far."""
 
-    def __init__(self, name: str, text: str) -> None:
+    def __init__(self, name: str, text: str, left: str = LEFT, right: str = RIGHT) -> None:
         self.name = name
         self.text = text
+        self.left = left
+        self.right = right
+        self.terminators = _TERMINATORS | {right[0]}
         self.pos = 0
         self.tokens: list[Token] = []
         self.paren_depth = 0
@@ -105,23 +109,28 @@ class _Lexer:
         text = self.text
         while True:
             start = self.pos
-            index = text.find("{{", start)
+            index = text.find(self.left, start)
             if index < 0:
                 if start < len(text):
                     self.emit(TEXT, start, len(text))
                 self.tokens.append(Token(EOF, len(text), ""))
                 return self.tokens
-            trim = len(text) > index + 3 and text[index + 2] == "-" and text[index + 3] in _SPACES
+            width = len(self.left)
+            trim = (
+                len(text) > index + width + 1
+                and text[index + width] == "-"
+                and text[index + width + 1] in _SPACES
+            )
             end = index
             if trim:
                 end = start + len(text[start:index].rstrip(_SPACES))
             if end > start:
                 self.emit(TEXT, start, end)
-            after = index + 2 + (2 if trim else 0)
+            after = index + width + (2 if trim else 0)
             if text.startswith("/*", after):
                 self.comment(after)
             else:
-                self.emit(LEFT, index, index + 2)
+                self.emit(LEFT, index, index + width)
                 self.pos = after
                 self.paren_depth = 0
                 self.inside_action()
@@ -131,10 +140,12 @@ class _Lexer:
         if close < 0:
             raise self.fail(start, "unclosed comment")
         pos = close + 2
-        if self.text.startswith("}}", pos):
-            self.pos = pos + 2
-        elif self.text[pos : pos + 1] in _SPACES and self.text.startswith("-}}", pos + 1):
-            self.pos = self.skip_spaces(pos + 4)
+        if self.text.startswith(self.right, pos):
+            self.pos = pos + len(self.right)
+        elif self.text[pos : pos + 1] in _SPACES and self.text.startswith(
+            "-" + self.right, pos + 1
+        ):
+            self.pos = self.skip_spaces(pos + 2 + len(self.right))
         else:
             raise self.fail(start, "comment ends before closing delimiter")
 
@@ -143,27 +154,28 @@ class _Lexer:
         return match.end() if match else pos
 
     def at_terminator(self, pos: int) -> bool:
-        return pos >= len(self.text) or self.text[pos] in _TERMINATORS
+        return pos >= len(self.text) or self.text[pos] in self.terminators
 
     def right_delim(self, pos: int, trim: bool) -> None:
         if self.paren_depth:
             raise self.fail(pos, "unclosed left paren")
         delim = pos + (2 if trim else 0)
-        self.emit(RIGHT, delim, delim + 2)
-        self.pos = self.skip_spaces(delim + 2) if trim else delim + 2
+        end = delim + len(self.right)
+        self.emit(RIGHT, delim, end)
+        self.pos = self.skip_spaces(end) if trim else end
 
     def inside_action(self) -> None:
         text = self.text
         while True:
             pos = self.pos
-            if text.startswith("}}", pos):
+            if text.startswith(self.right, pos):
                 self.right_delim(pos, trim=False)
                 return
             if pos >= len(text):
                 raise self.fail(pos, "unclosed action")
             char = text[pos]
             if char in _SPACES:
-                if text.startswith("-}}", pos + 1):
+                if text.startswith("-" + self.right, pos + 1):
                     self.right_delim(pos, trim=True)
                     return
                 self.space(pos)
@@ -174,7 +186,7 @@ class _Lexer:
         match = _SPACE_RUN.match(self.text, pos)
         assert match is not None
         end = match.end()
-        if self.text.startswith("-}}", end):
+        if self.text.startswith("-" + self.right, end):
             end -= 1
         if end > pos:
             self.emit(SPACE, pos, end)
@@ -261,10 +273,15 @@ class _Lexer:
         return end
 
 
-def tokenize(name: str, text: str) -> list[Token]:
+def tokenize(name: str, text: str, delims: tuple[str, str] = (LEFT, RIGHT)) -> list[Token]:
     """All tokens of ``text``, ending with an ``EOF`` token.
+
+    Args:
+        name: the template name, for error messages.
+        text: the template text.
+        delims: the action delimiters (Go's ``Template.Delims``), ``{{`` and ``}}`` by default.
 
     Raises:
         ParseError: an unterminated action, string or comment, or a bad character.
     """
-    return _Lexer(name, text).run()
+    return _Lexer(name, text, *delims).run()

@@ -137,11 +137,13 @@ def _number(token: Token, name: str, line: int) -> NumberNode:
 class _Parser:
     """Recursive-descent parser over a token list, one file at a time."""
 
-    def __init__(self, name: str, text: str, funcs: Container[str]) -> None:
+    def __init__(
+        self, name: str, text: str, funcs: Container[str], delims: tuple[str, str]
+    ) -> None:
         self.name = name
         self.text = text
         self.funcs = funcs
-        self.tokens = tokenize(name, text)
+        self.tokens = tokenize(name, text, delims)
         self.index = 0
         self.vars: list[str] = ["$"]
         self.range_depth = 0
@@ -476,15 +478,19 @@ def is_blank(tree: Tree) -> bool:
     return _is_blank(tree.root)
 
 
-def parse_template(name: str, text: str, funcs: Container[str]) -> dict[str, Tree]:
+def parse_template(
+    name: str, text: str, funcs: Container[str], delims: tuple[str, str] = ("{{", "}}")
+) -> dict[str, Tree]:
     """Parse one file: its own tree (named ``name``) and the trees it defines.
 
     Args:
         name: the template name (Helm: the chart-relative path, ``chart/templates/x.yaml``).
         text: the template text.
         funcs: the names of the functions templates may call.
+        delims: the action delimiters (Go's ``Template.Delims``; Istio's sidecar injector
+            uses ``[[`` and ``]]``).
 
     Raises:
         ParseError: a syntax error, an undefined variable or function.
     """
-    return _Parser(name, text, funcs).parse()
+    return _Parser(name, text, funcs, delims).parse()
