@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import sys
 import os
 import types
 from collections.abc import Iterator
@@ -36,6 +37,17 @@ def _helm_functions(module: types.ModuleType) -> set[str]:
         if inspect.isfunction(value) and value.__module__ == module.__name__
     }
     found = {name for name, names in calls.items() if names & HELM_NAMES}
+    # Helpers imported from another test module reach Helm if they do there.
+    for name, value in functions.items():
+        other = sys.modules.get(getattr(value, "__module__", "") or "")
+        if (
+            inspect.isfunction(value)
+            and other is not None
+            and other is not module
+            and other.__name__.startswith("test_")
+            and value.__name__ in _helm_functions(other)
+        ):
+            found.add(name)
     while True:
         more = {name for name, names in calls.items() if names & found} - found
         if not more:
