@@ -339,7 +339,10 @@ def test_autoscaling_off(replicas: int) -> None:
 @pytest.mark.parametrize("minimum", [1, 2, 3])
 def test_autoscaled_gateway_has_a_budget_only_from_two_pods(minimum: int) -> None:
     docs = render(with_gateway("istio-ingressgateway", autoscaleMin=minimum))
-    assert find(docs, "HorizontalPodAutoscaler", "istio-ingressgateway")["spec"]["minReplicas"] == minimum
+    assert (
+        find(docs, "HorizontalPodAutoscaler", "istio-ingressgateway")["spec"]["minReplicas"]
+        == minimum
+    )
     budgets = [d for d in docs if d["kind"] == "PodDisruptionBudget"]
     assert len(budgets) == (minimum > 1)
     for pdb in budgets:
