@@ -9,13 +9,15 @@ stop a node drain (PDB-BLOCKS-DRAIN).
 
 from __future__ import annotations
 
+import copy
 import math
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from meshcharts.chart.profile import NAMESPACE, assemble_profile
+from meshcharts.chart.assemble import chart_values, render_tree
+from meshcharts.chart.profile import NAMESPACE
 from meshcharts.chart.templating import DELIMITERS, chart_files, component_files, is_j2
 from meshcharts.checks.render import render_objects
 from meshcharts.errors import MeshchartsError
@@ -267,9 +269,6 @@ def _user_templates(resolution: Resolution) -> Iterator[Finding]:
 _WORKLOADS = ("Deployment", "StatefulSet", "ReplicaSet", "ReplicationController")
 """Kinds whose pods a drain evicts through the eviction API (DaemonSet pods it skips)."""
 
-_LINT_VERSION = "0.0.0-lint"
-"""The chart version the charts are assembled with to be rendered for linting."""
-
 Manifest = Mapping[str, Any]
 
 
@@ -401,16 +400,35 @@ def drain_blockers(
         )
 
 
+def _with_examples(values: dict[str, Any], required: Mapping[str, str]) -> None:
+    """Fill the values to set at install that are still empty with their examples."""
+    for key, example in required.items():
+        *parents, leaf = key.split(".")
+        if parents and parents[0] not in values:
+            continue  # another chart's value
+        node = values
+        for part in parents:
+            child = node.setdefault(part, {})
+            if not isinstance(child, dict):
+                break
+            node = child
+        else:
+            if node.get(leaf) in (None, ""):
+                node[leaf] = example
+
+
 def _rendered_budgets(resolution: Resolution) -> Iterator[Finding]:
-    """PDB-BLOCKS-DRAIN over every chart of the profile, rendered as it installs."""
+    """PDB-BLOCKS-DRAIN over every chart of the profile, rendered with its values."""
     objects: list[Manifest] = []
     where: dict[int, str] = {}
     try:
-        for tree in assemble_profile(resolution, version=_LINT_VERSION):
-            rendered = render_objects(
-                tree, release=tree.name, namespace=NAMESPACE, values=tree.example_values()
-            )
-            where.update((id(obj), f"chart {tree.name}") for obj in rendered)
+        for chart, components in resolution.charts.items():
+            definition = resolution.chart(chart)
+            values = copy.deepcopy(chart_values(definition, components, resolution.values.values))
+            _with_examples(values, resolution.required)
+            tree = render_tree(definition, components)
+            rendered = render_objects(tree, release=chart, namespace=NAMESPACE, values=values)
+            where.update((id(obj), f"chart {chart}") for obj in rendered)
             objects += rendered
     except MeshchartsError:
         # A chart that does not render cannot be linted here; Helm reports why at install.
