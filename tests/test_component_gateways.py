@@ -25,12 +25,12 @@ NS = "istio-system"
 
 
 def _objects(gateway: str) -> set[tuple[str, str]]:
-    """The seven objects of one enabled, autoscaled gateway."""
+    """The six objects of one enabled gateway autoscaled from one pod (no budget: a drain
+    must be able to evict that pod)."""
     return {
         ("Deployment", gateway),
         ("Service", gateway),
         ("HorizontalPodAutoscaler", gateway),
-        ("PodDisruptionBudget", gateway),
         ("ServiceAccount", f"{gateway}-service-account"),
         ("ClusterRole", f"{gateway}-{NS}"),
         ("ClusterRoleBinding", f"{gateway}-{NS}"),
@@ -346,9 +346,27 @@ def test_autoscaling_off(replicas: int) -> None:
     assert find(docs, "Deployment", "istio-ingressgateway")["spec"]["replicas"] == replicas
 
 
+@pytest.mark.parametrize("minimum", [1, 2, 3])
+def test_autoscaled_gateway_has_a_budget_only_from_two_pods(minimum: int) -> None:
+    docs = render(with_gateway("istio-ingressgateway", autoscaleMin=minimum))
+    assert (
+        find(docs, "HorizontalPodAutoscaler", "istio-ingressgateway")["spec"]["minReplicas"]
+        == minimum
+    )
+    budgets = [d for d in docs if d["kind"] == "PodDisruptionBudget"]
+    assert len(budgets) == (minimum > 1)
+    for pdb in budgets:
+        assert pdb["spec"] == {
+            "minAvailable": 1,
+            "selector": {"matchLabels": {"app": "istio-ingressgateway", "istio": "ingressgateway"}},
+        }
+
+
 def test_no_pdb_without_global_pdb() -> None:
-    docs = render({"global": {"defaultPodDisruptionBudget": {"enabled": False}}})
-    assert identities(docs) == INGRESS - {("PodDisruptionBudget", "istio-ingressgateway")}
+    replicated = with_gateway("istio-ingressgateway", autoscaleMin=2)
+    assert ("PodDisruptionBudget", "istio-ingressgateway") in identities(render(replicated))
+    off = {**replicated, "global": {"defaultPodDisruptionBudget": {"enabled": False}}}
+    assert identities(render(off)) == INGRESS
 
 
 def test_cluster_role_is_read_only() -> None:

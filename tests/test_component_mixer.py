@@ -160,11 +160,11 @@ def _per_mixer(kind_names: set[str], mixer: str) -> set[Ident]:
     return {(kind, f"istio-{mixer}") for kind in kind_names}
 
 
+# Autoscaled from one pod: no PodDisruptionBudget (one pod under minAvailable 1 blocks drains).
 WORKLOAD_KINDS = {
     "Deployment",
     "Service",
     "HorizontalPodAutoscaler",
-    "PodDisruptionBudget",
     "DestinationRule",
 }
 SHARED = {
@@ -388,7 +388,19 @@ def test_autoscaling_replicas_and_budgets() -> None:
     assert (hpa["minReplicas"], hpa["maxReplicas"]) == (1, 5)
     docs = render({"mixer": {"policy": {"autoscaleEnabled": False, "replicaCount": 1}}})
     assert ("PodDisruptionBudget", "istio-policy") not in identities(docs)
-    docs = render({"global": {"defaultPodDisruptionBudget": {"enabled": False}}})
+    # Autoscaled: a budget only when the autoscaler keeps two pods at least.
+    assert not any(kind == "PodDisruptionBudget" for kind, _ in identities(render()))
+    docs = render({"mixer": {"telemetry": {"autoscaleMin": 2}}})
+    budgets = {name for kind, name in identities(docs) if kind == "PodDisruptionBudget"}
+    assert budgets == {"istio-telemetry"}
+    assert find(docs, "PodDisruptionBudget", "istio-telemetry")["spec"] == {
+        "minAvailable": 1,
+        "selector": {
+            "matchLabels": {"app": "telemetry", "istio": "mixer", "istio-mixer-type": "telemetry"}
+        },
+    }
+    replicated = {"mixer": {"policy": {"autoscaleEnabled": False, "replicaCount": 3}}}
+    docs = render({**replicated, "global": {"defaultPodDisruptionBudget": {"enabled": False}}})
     assert not any(kind == "PodDisruptionBudget" for kind, _ in identities(docs))
 
 

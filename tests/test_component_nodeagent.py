@@ -570,3 +570,31 @@ def test_every_container_has_requests_and_limits(scenario: str) -> None:
     for container in containers:
         resources = container["resources"]
         assert resources["requests"] and resources["limits"], container["name"]
+
+
+# --- (8) Istio 1.1's values files --------------------------------------------------------------
+
+
+def test_the_upstream_sds_auth_node_agent_block_is_read_as_it_is() -> None:
+    # values-istio-sds-auth.yaml writes VALID_TOKEN as a YAML boolean; sub-nodeagent adds
+    # Plugins (empty) beside CA_ADDR and CA_PROVIDER.
+    upstream = yaml.safe_load(
+        "nodeagent:\n"
+        "  enabled: true\n"
+        "  image: node-agent-k8s\n"
+        "  env:\n"
+        "    CA_PROVIDER: Citadel\n"
+        "    CA_ADDR: istio-citadel:8060\n"
+        "    VALID_TOKEN: true\n"
+        "    Plugins: GoogleTokenExchange\n"
+        "  nodeSelector: {disk: ssd}\n"
+    )
+    assert upstream["nodeagent"]["env"]["VALID_TOKEN"] is True
+    docs = _render({**SDS_NORMAL, "nodeagent": upstream["nodeagent"]})
+    (container,) = [c for c in _containers(docs) if c["name"] == "nodeagent"]
+    env = {e["name"]: e["value"] for e in container["env"]}
+    assert env["VALID_TOKEN"] == "true"
+    assert env["Plugins"] == "GoogleTokenExchange"
+    assert env["CA_ADDR"] == "istio-citadel:8060"
+    pod = _one(docs, "DaemonSet", "istio-nodeagent")["spec"]["template"]["spec"]
+    assert pod["nodeSelector"] == {"disk": "ssd"}

@@ -328,6 +328,10 @@ INTERESTING: dict[str, dict[str, Any]] = {
     "injector": {"sidecarInjectorWebhook": {"enableNamespacesByDefault": True,
                                             "rewriteAppHTTPProbe": True, "replicaCount": 2}},
     "galley": {"galley": {"validation": {"enabled": False}, "replicaCount": 2}},
+    "budgets": {"pilot": {"autoscaleMin": 2}, "mixer": {"telemetry": {"autoscaleMin": 3}},
+                "security": {"replicaCount": 2}, "sidecarInjectorWebhook": {"replicaCount": 2},
+                "istiocoredns": {"enabled": True, "replicaCount": 2,
+                                 "nodeSelector": {"disk": "ssd"}, "podAnnotations": {"a": "b"}}},
     "gateways": {"global": {"meshExpansion": {"enabled": True}}, "gateways": {
         "istio-ingressgateway": {"gatewayResources": _GATEWAY_RESOURCES, "type": "NodePort"},
         "istio-egressgateway": {"enabled": True},

@@ -22,6 +22,7 @@ from meshcharts.catalog.controlplane import (
 )
 from meshcharts.catalog.galley import GALLEY
 from meshcharts.catalog.gateways import GATEWAYS
+from meshcharts.catalog.istiocoredns import ISTIOCOREDNS
 from meshcharts.catalog.mixer import MIXER
 from meshcharts.catalog.nodeagent import NODEAGENT
 from meshcharts.catalog.pilot import (
@@ -372,6 +373,7 @@ ISTIO_CHART = ChartDef(
         GATEWAYS,
         TRAFFIC_POLICIES,
         *ADDONS,
+        ISTIOCOREDNS,
     ),
 )
 """The ``istio`` chart with its control-plane components."""

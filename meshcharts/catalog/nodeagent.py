@@ -54,8 +54,9 @@ _DOCS: dict[str, str] = {
         "containing '/'."
     ),
     "env": (
-        "Environment variables of the nodeagent container (name -> string value); "
-        "Trust_Domain is always global.trustDomain."
+        "Environment variables of the nodeagent container (name -> string or boolean "
+        "value), e.g. Plugins: GoogleTokenExchange (comma-separated credential plugins of "
+        "the agent); Trust_Domain is always global.trustDomain."
     ),
     "env.CA_PROVIDER": "CA that signs the workload certificates: Citadel, GoogleCA or VaultCA.",
     "env.CA_ADDR": "host:port of that CA (Citadel: istio-citadel:8060 in the release namespace).",
@@ -72,9 +73,16 @@ _DOCS: dict[str, str] = {
     "podAnnotations": "Extra annotations of node agent pods.",
 }
 
+# Istio 1.1's values-istio-sds-auth.yaml sets VALID_TOKEN: true, a YAML boolean: accept
+# booleans too (printed "true" / "false"), so that file is read as it is.
+_ENV_SCHEMA: JsonSchema = {
+    **ENV_SCHEMA,
+    "additionalProperties": {"type": ["string", "boolean"]},
+}
+
 _SCHEMA: dict[str, JsonSchema] = {
     "image": IMAGE_SCHEMA,
-    "env": ENV_SCHEMA,
+    "env": _ENV_SCHEMA,
     "resources": RESOURCES_SCHEMA,
     "nodeSelector": STRING_MAP_SCHEMA,
     "tolerations": TOLERATIONS_SCHEMA,

@@ -87,7 +87,7 @@ _DOCS: dict[str, str] = {
         "Deploy Citadel (Deployment/Service istio-citadel), which issues workload certificates, "
         "and render the mesh authentication and RBAC resources below."
     ),
-    "replicaCount": "Citadel replicas.",
+    "replicaCount": "Citadel replicas (more than 1 adds a PodDisruptionBudget).",
     "image": "Citadel image: a name under global.hub tagged global.tag, or a full reference containing '/'.",
     "selfSigned": (
         "Sign with a self-generated root CA; false: sign with the CA in the Secret cacerts "

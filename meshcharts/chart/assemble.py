@@ -20,7 +20,7 @@ from meshcharts.chart.templating import chart_files, component_files, is_j2, ren
 from meshcharts.chart.valuesfile import validate_values
 from meshcharts.values.origins import ResolvedValues
 
-__all__ = ["ChartTree", "assemble_chart", "chart_values"]
+__all__ = ["ChartTree", "assemble_chart", "chart_values", "render_tree"]
 
 
 @dataclass(frozen=True)
@@ -165,3 +165,24 @@ def assemble_chart(
         **_templates(chart, components),
     }
     return ChartTree(chart.name, version, metadata, files, dict(required or {}))
+
+
+def render_tree(chart: ChartDef, components: tuple[Component, ...]) -> ChartTree:
+    """The chart's templates and a minimal Chart.yaml, enough to render it with given values.
+
+    No values, schema or README: for checks that render a profile's charts many times
+    (one per environment) without assembling and validating them each time.
+    """
+    metadata: dict[str, Any] = {
+        "apiVersion": "v2",
+        "name": chart.name,
+        "version": _RENDER_VERSION,
+        "appVersion": chart.app_version or ISTIO_VERSION,
+        "kubeVersion": chart.kube_version,
+    }
+    files = {"Chart.yaml": chart_yaml(metadata).encode(), **_templates(chart, components)}
+    return ChartTree(chart.name, _RENDER_VERSION, metadata, files)
+
+
+_RENDER_VERSION = "0.0.0-render"
+"""The chart version of :func:`render_tree` (labels only; no package carries it)."""

@@ -2,17 +2,25 @@
 
 Each rule has an id, a severity and a fix. Errors stop ``meshcharts build`` unless the
 rule is allowed with ``--allow RULE-ID``. One more rule reads the templates of a user's
-own components and charts: values are data, never code (VALUES-AS-CODE).
+own components and charts: values are data, never code (VALUES-AS-CODE). And one reads
+the rendered objects of every chart, the user's included: a PodDisruptionBudget must not
+stop a node drain (PDB-BLOCKS-DRAIN).
 """
 
 from __future__ import annotations
 
+import copy
+import math
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from meshcharts.chart.assemble import chart_values, render_tree
+from meshcharts.chart.profile import NAMESPACE
 from meshcharts.chart.templating import DELIMITERS, chart_files, component_files, is_j2
+from meshcharts.checks.render import render_objects
+from meshcharts.errors import MeshchartsError
 from meshcharts.resolution.resolve import Resolution, chart_defaults
 
 __all__ = [
@@ -21,6 +29,7 @@ __all__ = [
     "RULE_IDS",
     "WARNING",
     "Finding",
+    "drain_blockers",
     "format_finding",
     "lint",
     "lint_errors",
@@ -38,6 +47,7 @@ RULE_IDS = (
     "TELEMETRY-OFF",
     "TRAFFIC-RESILIENCE",
     "VALUES-AS-CODE",
+    "PDB-BLOCKS-DRAIN",
 )
 """Every rule ID, in rule order: what ``--allow`` accepts."""
 
@@ -256,6 +266,176 @@ def _user_templates(resolution: Resolution) -> Iterator[Finding]:
                     yield from _code_in(where, f"{component.templates}/{name}", data)
 
 
+_WORKLOADS = ("Deployment", "StatefulSet", "ReplicaSet", "ReplicationController")
+"""Kinds whose pods a drain evicts through the eviction API (DaemonSet pods it skips)."""
+
+Manifest = Mapping[str, Any]
+
+
+def _selects(selector: Any, labels: Mapping[str, Any]) -> bool:
+    """Whether a label selector (matchLabels and matchExpressions) selects ``labels``."""
+    if not isinstance(selector, Mapping):
+        return False
+    wanted = selector.get("matchLabels") or {}
+    if any(labels.get(key) != value for key, value in wanted.items()):
+        return False
+    for expression in selector.get("matchExpressions") or []:
+        key, operator = expression.get("key"), expression.get("operator")
+        values = expression.get("values") or []
+        present = key in labels
+        if operator == "In" and not (present and labels[key] in values):
+            return False
+        if operator == "NotIn" and present and labels[key] in values:
+            return False
+        if operator == "Exists" and not present:
+            return False
+        if operator == "DoesNotExist" and present:
+            return False
+    return True
+
+
+def _count(value: Any, pods: int) -> int | None:
+    """An IntOrString of a budget as a pod count (percentages round up, as Kubernetes does)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return int(value)
+    if isinstance(value, str):
+        text = value.strip()
+        if text.endswith("%") and text[:-1].isdigit():
+            return math.ceil(pods * int(text[:-1]) / 100)
+        if text.isdigit():
+            return int(text)
+    return None
+
+
+def _identity(obj: Manifest, namespace: str) -> tuple[str, str, str]:
+    metadata = obj.get("metadata") or {}
+    return (
+        str(obj.get("kind")),
+        str(metadata.get("namespace") or namespace),
+        str(metadata.get("name")),
+    )
+
+
+def _least_replicas(objects: Sequence[Manifest], namespace: str) -> dict[tuple[str, str, str], int]:
+    """(kind, namespace, name) of each workload -> the fewest pods it may run.
+
+    A workload scaled by a HorizontalPodAutoscaler runs its minReplicas at the least.
+    """
+    floors: dict[tuple[str, str, str], int] = {}
+    for obj in objects:
+        if obj.get("kind") != "HorizontalPodAutoscaler":
+            continue
+        spec = obj.get("spec") or {}
+        target = spec.get("scaleTargetRef") or {}
+        ns = _identity(obj, namespace)[1]
+        floors[(str(target.get("kind")), ns, str(target.get("name")))] = int(
+            spec.get("minReplicas", 1)
+        )
+    least: dict[tuple[str, str, str], int] = {}
+    for obj in objects:
+        if obj.get("kind") in _WORKLOADS:
+            identity = _identity(obj, namespace)
+            replicas = (obj.get("spec") or {}).get("replicas", 1)
+            least[identity] = floors.get(identity, int(replicas if replicas is not None else 1))
+    return least
+
+
+def drain_blockers(
+    objects: Sequence[Manifest], *, namespace: str, where: Mapping[int, str] | None = None
+) -> Iterator[Finding]:
+    """PDB-BLOCKS-DRAIN: the PodDisruptionBudgets among ``objects`` that no drain can honour.
+
+    A budget blocks a drain when it allows no eviction while the workloads it selects
+    (Deployments, StatefulSets, ReplicaSets in its namespace, among ``objects``) run their
+    fewest pods: maxUnavailable 0, or minAvailable at least that many pods. A budget that
+    selects none of ``objects``' workloads is left alone (its pods are someone else's).
+
+    Args:
+        objects: rendered manifests.
+        namespace: the namespace of objects that name none (the release namespace).
+        where: ``id(object)`` -> where it was rendered (e.g. ``chart istio``), for messages.
+    """
+    least = _least_replicas(objects, namespace)
+    for budget in objects:
+        if budget.get("kind") != "PodDisruptionBudget":
+            continue
+        _, ns, name = _identity(budget, namespace)
+        spec = budget.get("spec") or {}
+        selected = sorted(
+            identity
+            for obj in objects
+            if obj.get("kind") in _WORKLOADS
+            and (identity := _identity(obj, namespace))[1] == ns
+            and _selects(
+                spec.get("selector"),
+                ((obj.get("spec") or {}).get("template") or {}).get("metadata", {}).get("labels")
+                or {},
+            )
+        )
+        pods = sum(least[identity] for identity in selected)
+        if not selected or pods == 0:
+            continue
+        if "maxUnavailable" in spec:
+            allowed = _count(spec["maxUnavailable"], pods)
+            blocks = allowed is not None and allowed <= 0
+            setting = f"maxUnavailable {spec['maxUnavailable']}"
+        else:
+            needed = _count(spec.get("minAvailable"), pods)
+            blocks = needed is not None and needed >= pods
+            setting = f"minAvailable {spec.get('minAvailable')}"
+        if not blocks:
+            continue
+        workloads = ", ".join(f"{kind} {obj_name}" for kind, _, obj_name in selected)
+        origin = (where or {}).get(id(budget))
+        yield Finding(
+            "PDB-BLOCKS-DRAIN",
+            ERROR,
+            f"PodDisruptionBudget {ns}/{name}{f' ({origin})' if origin else ''} has {setting} "
+            f"for {pods} pod{'s' if pods != 1 else ''} ({workloads}): it allows no eviction, "
+            "so kubectl drain (and node upgrades) wait forever",
+            "run more replicas (autoscaleMin above 1 when autoscaling), lower minAvailable, "
+            "or render no budget for a single pod",
+        )
+
+
+def _with_examples(values: dict[str, Any], required: Mapping[str, str]) -> None:
+    """Fill the values to set at install that are still empty with their examples."""
+    for key, example in required.items():
+        *parents, leaf = key.split(".")
+        if parents and parents[0] not in values:
+            continue  # another chart's value
+        node = values
+        for part in parents:
+            child = node.setdefault(part, {})
+            if not isinstance(child, dict):
+                break
+            node = child
+        else:
+            if node.get(leaf) in (None, ""):
+                node[leaf] = example
+
+
+def _rendered_budgets(resolution: Resolution) -> Iterator[Finding]:
+    """PDB-BLOCKS-DRAIN over every chart of the profile, rendered with its values."""
+    objects: list[Manifest] = []
+    where: dict[int, str] = {}
+    try:
+        for chart, components in resolution.charts.items():
+            definition = resolution.chart(chart)
+            values = copy.deepcopy(chart_values(definition, components, resolution.values.values))
+            _with_examples(values, resolution.required)
+            tree = render_tree(definition, components)
+            rendered = render_objects(tree, release=chart, namespace=NAMESPACE, values=values)
+            where.update((id(obj), f"chart {chart}") for obj in rendered)
+            objects += rendered
+    except MeshchartsError:
+        # A chart that does not render cannot be linted here; Helm reports why at install.
+        return
+    yield from drain_blockers(objects, namespace=NAMESPACE, where=where)
+
+
 def lint(resolution: Resolution) -> list[Finding]:
     """Every finding for a resolved profile, in rule order."""
     found: list[Finding] = []
@@ -263,7 +443,7 @@ def lint(resolution: Resolution) -> list[Finding]:
         values = resolution.values.values
         defaults = chart_defaults(resolution.charts, resolution.catalog)
         found += [finding for rule in RULES for finding in rule(values, defaults)]
-    return found + list(_user_templates(resolution))
+    return found + list(_user_templates(resolution)) + list(_rendered_budgets(resolution))
 
 
 def _plural(count: int, word: str) -> str:
@@ -271,7 +451,7 @@ def _plural(count: int, word: str) -> str:
 
 
 def lint_summary(findings: list[Finding]) -> str:
-    """``2 errors, 1 warning`` or, when clean, ``no findings (7 rules)``."""
+    """``2 errors, 1 warning`` or, when clean, ``no findings (8 rules)``."""
     if not findings:
         return f"no findings ({len(RULE_IDS)} rules)"
     errors = sum(f.severity == ERROR for f in findings)

@@ -344,3 +344,33 @@ Call: if include "istio.enabled" (dict "component" "prometheus" "root" $)
 {{- $component := get .root.Values.AsMap .component -}}
 {{- if and (kindIs "map" $component) (get $component "enabled") -}}true{{- end -}}
 {{- end -}}
+
+{{/*
+istio.podDisruptionBudget: a PodDisruptionBudget (policy/v1, minAvailable 1) for the pods
+of one Deployment, rendered only where a node drain can honour it: with
+global.defaultPodDisruptionBudget.enabled, and when the Deployment keeps more than one
+pod: replicas > 1, or, when autoscaling, autoscaleMin > 1. minAvailable 1 over a single
+pod allows no eviction at all, so `kubectl drain` would wait forever (istio/istio#12602).
+Renders nothing otherwise. labels and selector are the rendered label lines.
+Call: include "istio.podDisruptionBudget" (dict "name" "istio-pilot" "labels" $labels "selector" $selector "replicas" .replicaCount "autoscale" .autoscaleEnabled "autoscaleMin" .autoscaleMin "root" $)
+*/}}
+{{- define "istio.podDisruptionBudget" -}}
+{{- $pods := int .replicas -}}
+{{- if .autoscale -}}
+{{- $pods = int .autoscaleMin -}}
+{{- end -}}
+{{- if and .root.Values.global.defaultPodDisruptionBudget.enabled (gt $pods 1) -}}
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata:
+  name: {{ include "istio.resourceName" (dict "name" .name "root" .root) | quote }}
+  namespace: {{ .root.Release.Namespace | quote }}
+  labels:
+    {{- .labels | nindent 4 }}
+spec:
+  minAvailable: 1
+  selector:
+    matchLabels:
+      {{- .selector | nindent 6 }}
+{{- end -}}
+{{- end -}}
