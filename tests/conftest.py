@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import inspect
-import sys
 import os
+import sys
 import types
 from collections.abc import Iterator
 from pathlib import Path

@@ -19,12 +19,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from helpers import assert_one_line_error, run_meshcharts
 
 from meshcharts import ChartTree, Layer, assemble_chart, merge_layers
 from meshcharts.catalog.charts import builtin_catalog
 from meshcharts.catalog.component import ChartDef
-from meshcharts.catalog.upstream import UPSTREAM_1_1, Renamed, Unsupported, upstream_answer
+from meshcharts.catalog.upstream import (
+    UPSTREAM_1_1,
+    Renamed,
+    Unsupported,
+    pattern_path,
+    upstream_answer,
+)
 from meshcharts.chart.valuesfile import chart_schema
 from meshcharts.checks.render import RenderError, render_objects
 
@@ -62,8 +69,14 @@ def _full_chart(name: str) -> ChartDef:
 
 
 def _accepted(path: tuple[str, ...]) -> str | None:
-    """The chart whose full schema takes ``path`` (global: the istio chart's own keys)."""
-    for name, chart in builtin_catalog().charts.items():
+    """The chart whose full schema takes ``path`` (global: the istio chart's own keys).
+
+    Upstream's keys are the istio chart's: it is asked first (istio-init lets the istio
+    chart's cert-manager keys through, reading only ``certmanager.enabled``).
+    """
+    charts = builtin_catalog().charts
+    for name in sorted(charts, key=lambda n: n != "istio"):
+        chart = charts[name]
         if path[0] == "global" and len(path) > 1:
             known = chart_schema(chart, chart.components)["properties"]["global"]
             if path[1] not in known.get("properties", {}):
@@ -116,6 +129,19 @@ CONTEXTS: dict[str, dict[str, Any]] = {
     # Read where a component sets no resources of its own (upstream: Galley, Mixer policy).
     "global.defaultResources": {"pilot.resources": None},
     "gateways.istio-ingressgateway.meshExpansionPorts": {"global.meshExpansion.enabled": True},
+    # A budget needs more than one pod to keep during a drain.
+    "global.defaultPodDisruptionBudget": {"pilot.autoscaleMin": 2},
+    # Istio 1.1 features: refused on a 1.0 tag.
+    "gateways.istio-ingressgateway.sds": {"global.tag": "1.1.0"},
+    "global.multiCluster": {"global.tag": "1.1.0"},
+    "global.proxy.envoyStatsd": {"global.proxy.envoyStatsd.host": "statsd.istio-system"},
+    "global.proxy.envoyMetricsService": {
+        "global.proxy.envoyMetricsService.host": "metrics.istio-system"
+    },
+    "global.tracer.lightstep": {
+        "global.proxy.tracer": "lightstep",
+        "global.tracer.lightstep.address": "lightstep-satellite:443",
+    },
 }
 
 
@@ -224,25 +250,33 @@ def _leaves(
 # --- refused keys say what to write instead --------------------------------------------------
 
 
-def _concrete(pattern: str) -> str:
-    return pattern.replace("*", "istio-ingressgateway")
+def _example(pattern: str) -> tuple[str, ...]:
+    """An upstream key the pattern answers (the pattern itself when no file has one)."""
+    for path in UPSTREAM_KEYS:
+        found = upstream_answer(path)
+        if found is not None and found[0] == pattern:
+            return path
+    return pattern_path(pattern)
 
 
 @pytest.mark.parametrize("pattern", sorted(UPSTREAM_1_1))
 def test_a_refused_key_names_its_replacement(pattern: str, tmp_path: Path) -> None:
     answer = UPSTREAM_1_1[pattern]
-    key = _concrete(pattern)
-    value = "true"
+    path = _example(pattern)
+    value: Any = "probe"
     if isinstance(answer, Renamed) and answer.values:
         value = next(iter(answer.values))
-        value = json.dumps(value)
-    set_key = key if "." in key.partition("global.")[2] or not key.startswith("global.") else key
-    code, _, stderr = run_meshcharts(
-        "values", "-p", "demo", "--set", f"{set_key}={value}", "--out", str(tmp_path / "v.yaml")
-    )
+    values: dict[str, Any] = {}
+    _set(values, path, value)
+    env = tmp_path / "upstream.yaml"
+    env.write_text(yaml.safe_dump({"name": "upstream", "profile": "demo", "values": values}))
+    out = tmp_path / "v.yaml"
+    code, _, stderr = run_meshcharts("values", "--env", str(env), "--out", str(out))
     expected = answer.target if isinstance(answer, Renamed) else answer.instead or answer.reason
-    assert_one_line_error(code, stderr, key, expected)
-    assert not (tmp_path / "v.yaml").exists()
+    # The message names the key where the answer applies: the example or a map above it.
+    named = next(path[:i] for i in range(1, len(path) + 1) if upstream_answer(path[:i]))
+    assert_one_line_error(code, stderr, "upstream.yaml:", ".".join(named), expected)
+    assert not out.exists()
 
 
 def test_renamed_values_translate() -> None:

@@ -9,7 +9,8 @@ need no entry. This table answers the others: a key meshcharts spells differentl
 ``meshcharts import-values`` applies the table to a whole file, and values validation
 names the replacement when such a key reaches a chart (``global.mtls.enabled: true →
 global.mtls.mode: strict``). A key pattern is dotted; ``*`` stands for any one key (a
-gateway's name), and a pattern answers every key below it too.
+gateway's name), a backslash before a dot keeps the dot inside a key (as ``--set`` writes
+it), and a pattern answers every key below it too.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ __all__ = [
     "UPSTREAM_1_1",
     "UPSTREAM_ENABLED",
     "Answer",
+    "pattern_path",
     "Renamed",
     "Unsupported",
     "upstream_answer",
@@ -135,20 +137,20 @@ UPSTREAM_1_1: Mapping[str, Answer] = MappingProxyType(
             "an image here is a hub, a name and a tag, as for the other add-ons",
             "grafana.hub (e.g. docker.io/grafana), grafana.image (grafana), grafana.tag",
         ),
-        "grafana.datasources.datasources.yaml.datasources": Renamed(
+        "grafana.datasources.datasources\\.yaml.datasources": Renamed(
             "grafana.datasources",
             note="meshcharts writes the provisioning file around the list itself",
         ),
-        "grafana.dashboardProviders.dashboardproviders.yaml.providers": Renamed(
+        "grafana.dashboardProviders.dashboardproviders\\.yaml.providers": Renamed(
             "grafana.dashboardProviders",
             note="meshcharts writes the provisioning file around the list itself",
         ),
-        "grafana.datasources.datasources.yaml": Unsupported(
+        "grafana.datasources.datasources\\.yaml": Unsupported(
             "meshcharts writes the provisioning file (apiVersion 1) around the list itself",
             "grafana.datasources (the list of data sources)",
             same=(1,),
         ),
-        "grafana.dashboardProviders.dashboardproviders.yaml": Unsupported(
+        "grafana.dashboardProviders.dashboardproviders\\.yaml": Unsupported(
             "meshcharts writes the provisioning file (apiVersion 1) around the list itself",
             "grafana.dashboardProviders (the list of providers)",
             same=(1,),
@@ -199,6 +201,11 @@ def _starts(path: KeyPath, prefix: KeyPath) -> bool:
     )
 
 
+def pattern_path(pattern: str) -> KeyPath:
+    """The key path of a pattern: split on dots, a backslashed dot kept inside a key."""
+    return tuple(part.replace("\0", ".") for part in pattern.replace("\\.", "\0").split("."))
+
+
 def upstream_answer(path: KeyPath, *, below: bool = False) -> tuple[str, Answer] | None:
     """The answer for an upstream key (or a key below it), with the pattern that gave it.
 
@@ -208,7 +215,7 @@ def upstream_answer(path: KeyPath, *, below: bool = False) -> tuple[str, Answer]
             holds ``global.mtls.enabled``).
     """
     for pattern, answer in UPSTREAM_1_1.items():
-        parts = tuple(pattern.split("."))
+        parts = pattern_path(pattern)
         if _starts(path, parts) or (below and _starts(parts, path)):
             return pattern, answer
     return None

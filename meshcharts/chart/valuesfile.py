@@ -28,7 +28,7 @@ import jsonschema
 from meshcharts.base.yamltext import dump_values
 from meshcharts.catalog.charts import builtin_catalog
 from meshcharts.catalog.component import ChartDef, Component
-from meshcharts.catalog.upstream import UPSTREAM_1_1, upstream_answer
+from meshcharts.catalog.upstream import UPSTREAM_1_1, pattern_path, upstream_answer
 from meshcharts.chart.schema import infer_schema, schema_message
 from meshcharts.errors import MeshchartsError, UserError, ValuesError
 from meshcharts.resolution.resolve import Resolution
@@ -175,8 +175,8 @@ def _refuse_upstream_globals(schema: dict[str, Any]) -> None:
     node = schema["properties"]["global"]
     known = node.setdefault("properties", {})
     for pattern, answer in UPSTREAM_1_1.items():
-        top, _, rest = pattern.partition(".")
-        key = rest.partition(".")[0]
+        parts = pattern_path(pattern)
+        top, key = parts[0], parts[1] if len(parts) > 1 else ""
         if top == "global" and key and key not in known:
             known[key] = {"not": {}, "description": f"Istio 1.1's key, not taken: {answer.hint()}"}
 
@@ -274,21 +274,36 @@ def _upstream_rule(
     resolved: ResolvedValues, path: KeyPath, error: jsonschema.ValidationError
 ) -> str | None:
     """For a key that Istio 1.1's charts had and this chart lacks: what to write instead."""
-    if error.validator not in ("additionalProperties", "not"):
+    # An unknown key, a refused global key, or a map where this chart takes a scalar or a
+    # list (Istio 1.1's grafana.image.repository against grafana.image).
+    shape = error.validator == "type" and isinstance(error.instance, Mapping)
+    if error.validator not in ("additionalProperties", "not") and not shape:
         return None
-    found = upstream_answer(path, below=True)
+    leaf, value = _upstream_leaf(path, resolved.values)
+    found = upstream_answer(leaf) if leaf else upstream_answer(path, below=True)
     if found is None:
         return None
     pattern, answer = found
-    value: Any = resolved.values
-    for segment in (*path, *pattern.split(".")[len(path) :]):  # the upstream key's own value
-        value = value.get(segment) if isinstance(value, Mapping) else None
-    parts = pattern.split(".")
-    key = ".".join((*path, *parts[len(path) :]))
+    full = leaf or (*path, *pattern_path(pattern)[len(path) :])
     return (
-        f"Istio 1.1's {key} is not a key here: {answer.hint(value)} "
+        f"Istio 1.1's {'.'.join(full)} is not a key here: {answer.hint(value)} "
         "(meshcharts import-values translates Istio 1.1 values files)"
     )
+
+
+def _upstream_leaf(path: KeyPath, values: Mapping[str, Any]) -> tuple[KeyPath, Any]:
+    """The first key at or below ``path`` that Istio 1.1's table answers, with its value."""
+    node: Any = values
+    for segment in path:
+        node = node.get(segment) if isinstance(node, Mapping) else None
+    stack: list[tuple[KeyPath, Any]] = [(path, node)]
+    while stack:
+        where, item = stack.pop(0)
+        if upstream_answer(where) is not None:
+            return where, item
+        if isinstance(item, Mapping):
+            stack += [((*where, str(key)), item[key]) for key in sorted(item, key=str)]
+    return (), None
 
 
 def _violation(
