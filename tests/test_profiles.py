@@ -110,5 +110,8 @@ def test_value_for_a_component_not_compiled_in_is_rejected(tmp_path: Path) -> No
             )
         },
     )
-    with pytest.raises(Exception, match="value 'security' \\(set by profile x\\): no component"):
+    with pytest.raises(
+        Exception,
+        match="value 'security' \\(set by profile x\\): component security \\(chart istio\\) is not compiled into profile 'x'",
+    ):
         resolve(load_profiles([folder]), "x")

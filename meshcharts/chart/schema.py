@@ -18,6 +18,7 @@ from typing import Any, Final
 import jsonschema
 
 from meshcharts.catalog.component import JsonSchema
+from meshcharts.catalog.upstream import UPSTREAM_1_1, pattern_path
 from meshcharts.values.keypaths import KeyPath
 
 __all__ = ["infer_schema", "schema_json", "schema_message", "spell"]
@@ -81,15 +82,34 @@ def infer_schema(
 
     Returns:
         A draft-07 schema. The top level and every known map reject unknown keys;
-        ``global`` is always allowed and stays open to keys other charts share.
+        ``global`` is always allowed and stays open to keys other charts share, but
+        for Istio 1.1's keys that meshcharts does not take.
     """
     schema = _object(defaults, (), overrides.get, docs.get)
     properties = schema.setdefault("properties", {})
     global_node = properties.get("global", {"type": "object"})
     global_node = {**global_node, "additionalProperties": True}
-    properties["global"] = global_node
+    properties["global"] = _refuse_upstream_globals(global_node)
     schema["additionalProperties"] = False
     return {"$schema": DRAFT_07, "title": title, **schema}
+
+
+def _refuse_upstream_globals(node: dict[str, Any]) -> dict[str, Any]:
+    """Refuse Istio 1.1's ``global`` keys that meshcharts does not take.
+
+    ``global`` stays open to keys an umbrella chart shares with its sub-charts, so such a
+    key would otherwise pass unread: each gets a schema no value meets, the replacement in
+    its description (which people and ``helm install`` errors show).
+    """
+    known = dict(node.get("properties", {}))
+    for pattern, answer in UPSTREAM_1_1.items():
+        parts = pattern_path(pattern)
+        if parts[0] == "global" and len(parts) == 2 and parts[1] not in known:
+            known[parts[1]] = {
+                "not": {},
+                "description": f"Istio 1.1's key, not taken: {answer.hint()}",
+            }
+    return {**node, "properties": known} if known else node
 
 
 def schema_json(schema: Mapping[str, Any]) -> str:

@@ -28,7 +28,7 @@ import jsonschema
 from meshcharts.base.yamltext import dump_values
 from meshcharts.catalog.charts import builtin_catalog
 from meshcharts.catalog.component import ChartDef, Component
-from meshcharts.catalog.upstream import UPSTREAM_1_1, pattern_path, upstream_answer
+from meshcharts.catalog.upstream import pattern_path, upstream_answer
 from meshcharts.chart.schema import infer_schema, schema_message
 from meshcharts.errors import MeshchartsError, UserError, ValuesError
 from meshcharts.resolution.resolve import Resolution
@@ -161,24 +161,7 @@ def _schema_of(definition: ChartDef, components: Sequence[Component]) -> _Compil
         docs=definition.docs(tuple(components)),
         title=f"{definition.name} values",
     )
-    _refuse_upstream_globals(schema)
     return _Compiled(schema, frozenset(defaults))
-
-
-def _refuse_upstream_globals(schema: dict[str, Any]) -> None:
-    """Refuse Istio 1.1's ``global`` keys that this chart does not take.
-
-    ``global`` stays open to keys an umbrella chart shares with its sub-charts, so an
-    upstream key would otherwise pass unread; each gets a schema that no value meets, with
-    the replacement in its description (read by people and by ``helm install`` errors).
-    """
-    node = schema["properties"]["global"]
-    known = node.setdefault("properties", {})
-    for pattern, answer in UPSTREAM_1_1.items():
-        parts = pattern_path(pattern)
-        top, key = parts[0], parts[1] if len(parts) > 1 else ""
-        if top == "global" and key and key not in known:
-            known[key] = {"not": {}, "description": f"Istio 1.1's key, not taken: {answer.hint()}"}
 
 
 _COMPILED: dict[tuple[int, tuple[str, ...]], tuple[ChartDef, _Compiled]] = {}
@@ -292,17 +275,19 @@ def _upstream_rule(
 
 
 def _upstream_leaf(path: KeyPath, values: Mapping[str, Any]) -> tuple[KeyPath, Any]:
-    """The first key at or below ``path`` that Istio 1.1's table answers, with its value."""
+    """The first leaf at or below ``path`` that Istio 1.1's table answers, with its value."""
     node: Any = values
     for segment in path:
         node = node.get(segment) if isinstance(node, Mapping) else None
     stack: list[tuple[KeyPath, Any]] = [(path, node)]
     while stack:
-        where, item = stack.pop(0)
-        if upstream_answer(where) is not None:
+        where, item = stack.pop()
+        if isinstance(item, Mapping) and item:
+            stack += [
+                ((*where, str(key)), item[key]) for key in sorted(item, key=str, reverse=True)
+            ]
+        elif upstream_answer(where) is not None:
             return where, item
-        if isinstance(item, Mapping):
-            stack += [((*where, str(key)), item[key]) for key in sorted(item, key=str)]
     return (), None
 
 
