@@ -18,6 +18,7 @@ Example::
 
 from meshcharts.catalog.component import ChartDef, Component
 from meshcharts.chart.assemble import ChartTree, assemble_chart
+from meshcharts.chart.importvalues import ImportedValues, import_values
 from meshcharts.checks.diff import DiffReport, diff_resolutions, diff_sides, format_diff
 from meshcharts.checks.lint import Finding, lint
 from meshcharts.checks.plan import Plan, check_packages, upgrade_plan
@@ -72,6 +73,8 @@ __all__ = [
     "Finding",
     "format_diff",
     "HelmNotFoundError",
+    "import_values",
+    "ImportedValues",
     "InvalidNameError",
     "Layer",
     "lint",

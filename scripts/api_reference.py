@@ -59,6 +59,8 @@ SECTIONS: list[tuple[str, str, list[str]]] = [
             "meshcharts.Layer",
             "meshcharts.Assignment",
             "meshcharts.merge_layers",
+            "meshcharts.import_values",
+            "meshcharts.ImportedValues",
         ],
     ),
     (

@@ -13,6 +13,7 @@ from meshcharts import (
     check_packages,
     check_revision,
     diff_sides,
+    import_values,
     load_profiles,
     run_build,
     upgrade_plan,
@@ -60,6 +61,13 @@ def test_plan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     check_packages(plan)
     printed = cli_json("plan", "-p", "minimal", "--from", "1.0.6", "--to", "1.0.7")
     assert printed == json.loads(plan_json(plan))
+
+
+def test_import_values() -> None:
+    source = Path(__file__).resolve().parent / "data" / "upstream_1_1" / "sds-auth.yaml"
+    imported = import_values(load_profiles(), source, profile="default")
+    printed = cli_json("import-values", str(source), "-p", "default")
+    assert printed == {**imported.as_json(), "name": "sds-auth", "out": None}
 
 
 def test_version_show(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -116,7 +116,11 @@ ISTIO_GLOBAL_DOCS: dict[str, str] = {
     "priorityClassName": "PriorityClass of the control-plane pods (empty: none).",
     "defaultNodeSelector": "Node labels for control-plane pods whose component sets no nodeSelector.",
     "defaultResources.requests.cpu": "CPU request of a control-plane container whose component sets no resources.",
-    "defaultPodDisruptionBudget.enabled": "Give replicated or autoscaled control-plane Deployments a PodDisruptionBudget (policy/v1) with minAvailable 1.",
+    "defaultPodDisruptionBudget.enabled": (
+        "Give each control-plane Deployment that keeps more than one pod (replicas above 1, or "
+        "autoscaleMin above 1 when autoscaling) a PodDisruptionBudget (policy/v1) with "
+        "minAvailable 1; a single pod never gets one, so node drains are not blocked."
+    ),
     "trustDomain": (
         "SPIFFE trust domain: Citadel issues spiffe://<trustDomain>/ns/<namespace>/sa/<service-account>; "
         "also written to the mesh config."

@@ -203,6 +203,129 @@ Call: include "istio.zipkinAddress" $
 {{- end -}}
 
 {{/*
+istio.statsdAddress: "host:port" of the statsd collector with global.proxy.envoyStatsd.enabled,
+else "". Fails when it is enabled without a host.
+Call: include "istio.statsdAddress" $
+*/}}
+{{- define "istio.statsdAddress" -}}
+{{- $statsd := .Values.global.proxy.envoyStatsd -}}
+{{- if $statsd.enabled -}}
+{{- $host := required "global.proxy.envoyStatsd.enabled needs global.proxy.envoyStatsd.host" $statsd.host -}}
+{{- include "istio.hostPort" (dict "host" $host "port" $statsd.port) -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+istio.metricsServiceAddress: "host:port" of the Envoy Metrics Service with
+global.proxy.envoyMetricsService.enabled, else "". Fails when it is enabled without a host.
+Call: include "istio.metricsServiceAddress" $
+*/}}
+{{- define "istio.metricsServiceAddress" -}}
+{{- $service := .Values.global.proxy.envoyMetricsService -}}
+{{- if $service.enabled -}}
+{{- $host := required "global.proxy.envoyMetricsService.enabled needs global.proxy.envoyMetricsService.host" $service.host -}}
+{{- include "istio.hostPort" (dict "host" $host "port" $service.port) -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+istio.tracer: the tracer the proxies use: "zipkin" or "lightstep" (global.proxy.tracer) with
+global.enableTracing, else "". Fails on lightstep without global.tracer.lightstep.address.
+Call: include "istio.tracer" $
+*/}}
+{{- define "istio.tracer" -}}
+{{- $g := .Values.global -}}
+{{- if $g.enableTracing -}}
+{{- if eq $g.proxy.tracer "lightstep" -}}
+{{- $_ := required "global.proxy.tracer lightstep needs global.tracer.lightstep.address" $g.tracer.lightstep.address -}}
+{{- end -}}
+{{- $g.proxy.tracer -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+istio.proxyTelemetryArgs: the pilot-agent arguments of a proxy started without injection (the
+gateways): the tracer (the LightStep access token comes from the environment variable
+LIGHTSTEP_ACCESS_TOKEN, see istio.proxyTelemetryEnv), the statsd and Metrics Service sinks. A
+YAML list, or "" when there is none.
+Call: with include "istio.proxyTelemetryArgs" $ }}{{ . | nindent 12 }}{{ end
+*/}}
+{{- define "istio.proxyTelemetryArgs" -}}
+{{- $g := .Values.global -}}
+{{- $tracer := include "istio.tracer" . -}}
+{{- if eq $tracer "zipkin" }}
+- --zipkinAddress
+- {{ include "istio.zipkinAddress" . | quote }}
+{{- else if eq $tracer "lightstep" }}
+- --lightstepAddress
+- {{ $g.tracer.lightstep.address | quote }}
+- --lightstepAccessToken
+- "$(LIGHTSTEP_ACCESS_TOKEN)"
+- {{ printf "--lightstepSecure=%t" $g.tracer.lightstep.secure | quote }}
+- --lightstepCacertPath
+- {{ $g.tracer.lightstep.cacertPath | quote }}
+{{- end }}
+{{- with include "istio.statsdAddress" . }}
+- --statsdUdpAddress
+- {{ . | quote }}
+{{- end }}
+{{- with include "istio.metricsServiceAddress" . }}
+- --envoyMetricsServiceAddress
+- {{ . | quote }}
+{{- end }}
+{{- end -}}
+
+{{/*
+istio.proxyTelemetryEnv: with the LightStep tracer, the environment variable
+LIGHTSTEP_ACCESS_TOKEN from the Secret lightstep.token (key accessToken) of the pod's
+namespace: the token stays out of values, ConfigMaps and pod specs. A YAML list or "".
+Call: with include "istio.proxyTelemetryEnv" $ }}{{ . | nindent 12 }}{{ end
+*/}}
+{{- define "istio.proxyTelemetryEnv" -}}
+{{- if eq (include "istio.tracer" .) "lightstep" }}
+- name: LIGHTSTEP_ACCESS_TOKEN
+  valueFrom:
+    secretKeyRef:
+      name: lightstep.token
+      key: accessToken
+      optional: true
+{{- end }}
+{{- end -}}
+
+{{/*
+istio.lightstepCerts: "true" when the proxies mount the LightStep CA certificate (LightStep
+tracer with global.tracer.lightstep.cacertPath), else "".
+Call: if include "istio.lightstepCerts" $
+*/}}
+{{- define "istio.lightstepCerts" -}}
+{{- if and (eq (include "istio.tracer" .) "lightstep") .Values.global.tracer.lightstep.cacertPath -}}true{{- end -}}
+{{- end -}}
+
+{{/*
+istio.lightstepCertsMount / istio.lightstepCertsVolume: for a proxy started without injection
+(the gateways), the volume mount (the folder of global.tracer.lightstep.cacertPath) and the
+volume (the optional Secret lightstep.cacert of the release namespace) of the LightStep CA
+certificate, as the injection template adds them; "" unless istio.lightstepCerts.
+Call: with include "istio.lightstepCertsMount" $ }}{{ . | trim | nindent 12 }}{{ end
+*/}}
+{{- define "istio.lightstepCertsMount" -}}
+{{- if include "istio.lightstepCerts" . }}
+- name: lightstep-certs
+  mountPath: {{ dir .Values.global.tracer.lightstep.cacertPath | quote }}
+  readOnly: true
+{{- end }}
+{{- end -}}
+
+{{- define "istio.lightstepCertsVolume" -}}
+{{- if include "istio.lightstepCerts" . }}
+- name: lightstep-certs
+  secret:
+    secretName: lightstep.cacert
+    optional: true
+{{- end }}
+{{- end -}}
+
+{{/*
 istio.certSecretName: the Secret Citadel writes for a service account:
 "istio.<service account name>".
 Call: include "istio.certSecretName" (dict "serviceAccount" "istio-pilot-service-account" "root" $)
@@ -220,4 +343,34 @@ Call: if include "istio.enabled" (dict "component" "prometheus" "root" $)
 {{- define "istio.enabled" -}}
 {{- $component := get .root.Values.AsMap .component -}}
 {{- if and (kindIs "map" $component) (get $component "enabled") -}}true{{- end -}}
+{{- end -}}
+
+{{/*
+istio.podDisruptionBudget: a PodDisruptionBudget (policy/v1, minAvailable 1) for the pods
+of one Deployment, rendered only where a node drain can honour it: with
+global.defaultPodDisruptionBudget.enabled, and when the Deployment keeps more than one
+pod: replicas > 1, or, when autoscaling, autoscaleMin > 1. minAvailable 1 over a single
+pod allows no eviction at all, so `kubectl drain` would wait forever (istio/istio#12602).
+Renders nothing otherwise. labels and selector are the rendered label lines.
+Call: include "istio.podDisruptionBudget" (dict "name" "istio-pilot" "labels" $labels "selector" $selector "replicas" .replicaCount "autoscale" .autoscaleEnabled "autoscaleMin" .autoscaleMin "root" $)
+*/}}
+{{- define "istio.podDisruptionBudget" -}}
+{{- $pods := int .replicas -}}
+{{- if .autoscale -}}
+{{- $pods = int .autoscaleMin -}}
+{{- end -}}
+{{- if and .root.Values.global.defaultPodDisruptionBudget.enabled (gt $pods 1) -}}
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata:
+  name: {{ include "istio.resourceName" (dict "name" .name "root" .root) | quote }}
+  namespace: {{ .root.Release.Namespace | quote }}
+  labels:
+    {{- .labels | nindent 4 }}
+spec:
+  minAvailable: 1
+  selector:
+    matchLabels:
+      {{- .selector | nindent 6 }}
+{{- end -}}
 {{- end -}}

@@ -24,6 +24,18 @@ Call: include "istio.gateways.expansionLabel" $
 {{- end -}}
 
 {{/*
+istio.gateways.requireIstio11: fail when a feature that only Istio 1.1 proxies and Pilot
+understand (AUTO_PASSTHROUGH, sni-dnat, ingress gateway SDS) would run on a 1.0 tag: Galley
+1.0 rejects such objects and Pilot 1.0 ignores them. Renders nothing.
+Call: include "istio.gateways.requireIstio11" (dict "tag" $tag "feature" "global.multiCluster.enabled")
+*/}}
+{{- define "istio.gateways.requireIstio11" -}}
+{{- if regexMatch "^v?1\\.0([.-]|$)" (toString .tag) -}}
+{{- fail (printf "%s needs Istio 1.1 or later, but the tag is %s: set global.tag (or the gateway's tag) to 1.1.0 or later" .feature (toString .tag)) -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
 istio.gateways.hostSlug: a DNS-1123 name part for an external host: "*" becomes
 "wildcard", dots become dashes, and a hash of the host keeps truncated names apart.
 Call: include "istio.gateways.hostSlug" "*.wikipedia.org"
@@ -41,7 +53,8 @@ Call: include "istio.gateways.tls" (dict "tls" $resource.tls "gateway" $name)
 {{- define "istio.gateways.tls" -}}
 {{- $tls := deepCopy .tls -}}
 {{- $mode := $tls.mode | default "" -}}
-{{- if has $mode (list "SIMPLE" "MUTUAL") -}}
+{{- /* With credentialName the certificates come over SDS, not from files. */ -}}
+{{- if and (has $mode (list "SIMPLE" "MUTUAL")) (not $tls.credentialName) -}}
 {{- $certs := include "istio.gateways.certDir" (dict "name" .gateway "ca" false) -}}
 {{- $_ := set $tls "serverCertificate" ($tls.serverCertificate | default (printf "%s/tls.crt" $certs)) -}}
 {{- $_ := set $tls "privateKey" ($tls.privateKey | default (printf "%s/tls.key" $certs)) -}}
@@ -59,10 +72,12 @@ fromYaml). Settings: labels (app and istio always set), replicaCount, autoscaleE
 autoscaleMin, autoscaleMax, targetCPU, resources, type, the Service fields, ports (the
 Service ports: unique names and numbers, mesh-expansion ports added), expansionPorts (the
 mesh-expansion ports this gateway listens on), containerPorts, lowPorts (a target port
-below 1024), secretVolumes, env, nodeSelector, tolerations, podAnnotations and
-gatewayResources (TLS defaults filled in). Fails on values no schema can check:
+below 1024), secretVolumes, env, nodeSelector, tolerations, podAnnotations,
+gatewayResources (TLS defaults filled in) and sds (enabled, image, resources). Fails on
+values no schema can check:
 two gateways with the same app and istio labels, duplicate port names or numbers, duplicate volume or Gateway names, autoscaleMin above
-autoscaleMax, a Gateway port the gateway does not listen on.
+autoscaleMax, a Gateway port the gateway does not listen on, tls.credentialName without
+sds.enabled, SDS on a 1.0 tag.
 Call: include "istio.gateways.all" $ | fromYaml
 */}}
 {{- define "istio.gateways.all" -}}
@@ -71,7 +86,7 @@ Call: include "istio.gateways.all" $ | fromYaml
 {{- $expansionLabel := include "istio.gateways.expansionLabel" $root -}}
 {{- $result := dict -}}
 {{- $selectors := dict -}}
-{{- $gatewayNames := dict "meshexpansion-gateway" "global.meshExpansion" "meshexpansion-ilb-gateway" "global.meshExpansion" "istio-egressgateway-sni" "gateways.egress.sniHosts" -}}
+{{- $gatewayNames := dict "meshexpansion-gateway" "global.meshExpansion" "meshexpansion-ilb-gateway" "global.meshExpansion" "istio-egressgateway-sni" "gateways.egress.sniHosts" "istio-multicluster-ingressgateway" "global.multiCluster" "istio-multicluster-egressgateway" "global.multiCluster" -}}
 {{- range $name, $spec := $root.Values.gateways -}}
 {{- if and (ne $name "enabled") (ne $name "egress") (kindIs "map" $spec) -}}
 {{- if $spec.enabled -}}
@@ -144,12 +159,21 @@ Call: include "istio.gateways.all" $ | fromYaml
 {{- $containerPorts = append $containerPorts (dict "containerPort" 15090 "protocol" "TCP" "name" "http-envoy-prom") -}}
 {{- end -}}
 {{- /* Secret volumes must not clash with each other or with the template's own. */ -}}
-{{- $volumes := dict "istio-certs" true "istio-envoy" true -}}
+{{- $volumes := dict "istio-certs" true "istio-envoy" true "ingressgatewaysdsudspath" true -}}
 {{- range $volume := ($spec.secretVolumes | default list) -}}
 {{- if hasKey $volumes $volume.name -}}
-{{- fail (printf "%s.secretVolumes: volume name %q is used twice or reserved (istio-certs, istio-envoy)" $where $volume.name) -}}
+{{- fail (printf "%s.secretVolumes: volume name %q is used twice or reserved (istio-certs, istio-envoy, ingressgatewaysdsudspath)" $where $volume.name) -}}
 {{- end -}}
 {{- $_ := set $volumes $volume.name true -}}
+{{- end -}}
+{{- /* The SDS sidecar: defaults for gateways without an sds block (as SDS_DEFAULTS in Python). */ -}}
+{{- $sdsSpec := $spec.sds | default dict -}}
+{{- $sdsResources := dict "requests" (dict "cpu" "10m" "memory" "32Mi") "limits" (dict "cpu" "500m" "memory" "128Mi") -}}
+{{- $sds := dict "enabled" (dig "enabled" false $sdsSpec) "image" ($sdsSpec.image | default "node-agent-k8s") "resources" ($sdsSpec.resources | default $sdsResources) -}}
+{{- if $sds.enabled -}}
+{{- /* Both the gateway's proxy and Pilot (global.tag) must be 1.1. */ -}}
+{{- include "istio.gateways.requireIstio11" (dict "tag" $root.Values.global.tag "feature" (printf "%s.sds.enabled" $where)) -}}
+{{- include "istio.gateways.requireIstio11" (dict "tag" ($spec.tag | default $root.Values.global.tag) "feature" (printf "%s.sds.enabled" $where)) -}}
 {{- end -}}
 {{- /* Gateway objects: unique names, ports the gateway listens on, TLS defaults. */ -}}
 {{- $resources := list -}}
@@ -166,6 +190,9 @@ Call: include "istio.gateways.all" $ | fromYaml
 {{- end -}}
 {{- if not $listening -}}
 {{- fail (printf "%s.gatewayResources: Gateway %q uses port %v, which is not a target port of %s" $where $resource.name $resource.port.number $where) -}}
+{{- end -}}
+{{- if and (dig "tls" "credentialName" "" $resource) (not $sds.enabled) -}}
+{{- fail (printf "%s.gatewayResources: Gateway %q uses tls.credentialName, which needs %s.sds.enabled" $where $resource.name $where) -}}
 {{- end -}}
 {{- $server := dict "hosts" $resource.hosts "port" $resource.port -}}
 {{- with $resource.tls -}}
@@ -196,6 +223,7 @@ Call: include "istio.gateways.all" $ | fromYaml
 {{- $_ := set $gateway "nodeSelector" ($spec.nodeSelector | default dict) -}}
 {{- $_ := set $gateway "tolerations" ($spec.tolerations | default list) -}}
 {{- $_ := set $gateway "gatewayResources" $resources -}}
+{{- $_ := set $gateway "sds" $sds -}}
 {{- $_ := set $result $name $gateway -}}
 {{- end -}}
 {{- end -}}

@@ -14,3 +14,15 @@ true
 {{- end -}}
 {{- end -}}
 {{- end -}}
+
+{{/*
+istio.prometheus.secure: "true" when Prometheus scrapes the pods that have a sidecar with
+Citadel's certificates: prometheus.security.enabled and Citadel (security) compiled in and
+enabled (it writes the Secret istio.<service account>); else "".
+Call: include "istio.prometheus.secure" $
+*/}}
+{{- define "istio.prometheus.secure" -}}
+{{- if and .Values.prometheus.security.enabled (include "istio.enabled" (dict "component" "security" "root" .)) -}}
+true
+{{- end -}}
+{{- end -}}
