@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import functools
 import json
-import re
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +19,7 @@ from harness import assemble_components, assert_lint_strict, identities, render_
 from harness import one as _one
 from harness import workload_containers as _containers
 from harness import write_tree as _write
+from injector import injected_pod
 from tools import HELM3, HELM4, MESH_CUSTOM_GROUPS, helm_binaries, run_helm, validate_k8s
 
 from meshcharts import ChartTree
@@ -115,134 +114,6 @@ def _pod(docs: Docs) -> dict[str, Any]:
 def _mesh_config(docs: Docs) -> dict[str, Any]:
     mesh: dict[str, Any] = yaml.safe_load(_one(docs, "ConfigMap", "istio")["data"]["mesh"])
     return mesh
-
-
-# --- The injector's Go template, executed for one pod ----------------------------------------
-
-_ACTION = re.compile(r"\[\[(-?)\s*(.*?)\s*(-?)\]\]", re.DOTALL)
-_PROXY_CONFIG = {
-    "ConfigPath": "/etc/istio/proxy",
-    "BinaryPath": "/usr/local/bin/envoy",
-    "ProxyAdminPort": "15000",
-    "Concurrency": "2",
-    "DiscoveryAddress": "istio-pilot.istio-system:15010",
-    "ControlPlaneAuthPolicy": "NONE",
-    "InterceptionMode": "REDIRECT",
-}
-_ANNOTATION = re.compile(r"^annotation \.ObjectMeta `[^`]+` (.+)$")
-
-
-def _default(literal: str) -> str:
-    """The value of an ``annotation`` call for a pod without annotations: its default."""
-    if literal.startswith('"'):
-        value: str = json.loads(literal)
-        return value
-    if literal.isdigit():
-        return literal
-    if literal.startswith(".ProxyConfig."):
-        return _PROXY_CONFIG[literal.removeprefix(".ProxyConfig.")]
-    if literal == "(applicationPorts .Spec.Containers)":
-        return "8080"
-    raise AssertionError(f"unknown annotation default {literal!r}")
-
-
-def _value(expr: str) -> str:
-    match = _ANNOTATION.match(expr)
-    if match:
-        return _default(match.group(1))
-    if expr.startswith(".ProxyConfig."):
-        return _PROXY_CONFIG[expr.removeprefix(".ProxyConfig.")]
-    fixed = {
-        ".MeshConfig.ProxyListenPort": "15001",
-        'index .ObjectMeta.Labels "app"': "web",
-        'printf "istio.%s" .Spec.ServiceAccountName': "istio.web",
-    }
-    if expr in fixed:
-        return fixed[expr]
-    if expr.startswith("formatDuration "):
-        return "10s"
-    if expr.startswith("excludeInboundPort "):
-        return "15020"
-    if expr.startswith("valueOrDefault "):
-        return "web"
-    raise AssertionError(f"unknown injector expression {expr!r}")
-
-
-def _condition(expr: str) -> bool:
-    rules: list[tuple[str, Callable[[re.Match[str]], bool]]] = [
-        (r'^ne \((annotation .*)\) "(.*)"$', lambda m: _value(m[1]) != m[2]),
-        (r'^eq \((annotation .*)\) "(.*)"$', lambda m: _value(m[1]) == m[2]),
-        (r'^ne "" \(index \.ObjectMeta\.Labels "app"\)$', lambda m: True),
-        (r"^gt \.ProxyConfig\.Concurrency 0$", lambda m: int(_PROXY_CONFIG["Concurrency"]) > 0),
-        (r'^eq \.Spec\.ServiceAccountName ""$', lambda m: False),
-    ]
-    for pattern, decide in rules:
-        match = re.match(pattern, expr)
-        if match:
-            return decide(match)
-    raise AssertionError(f"unknown injector condition {expr!r}")
-
-
-def execute_injection_template(text: str) -> str:
-    """Execute the injection template for pod ``web`` (label app=web, service account web).
-
-    Mirrors Go's text/template: ``[[-`` trims the white space before an action, ``-]]``
-    the white space after it; ``if``/``else``/``end`` select text.
-    """
-    parts: list[str | tuple[str, bool, bool]] = []
-    position = 0
-    for match in _ACTION.finditer(text):
-        parts += [text[position : match.start()], (match[2], bool(match[1]), bool(match[3]))]
-        position = match.end()
-    parts.append(text[position:])
-    for index, part in enumerate(parts):
-        if isinstance(part, tuple):
-            before, after = parts[index - 1], parts[index + 1]
-            assert isinstance(before, str) and isinstance(after, str)
-            parts[index - 1] = before.rstrip(" \t\r\n") if part[1] else before
-            parts[index + 1] = after.lstrip(" \t\r\n") if part[2] else after
-    out: list[str] = []
-    stack: list[tuple[bool, bool]] = []
-    active = True
-    for part in parts:
-        if isinstance(part, str):
-            out += [part] if active else []
-        elif part[0].startswith("if "):
-            chosen = active and _condition(part[0][3:])
-            stack.append((active, chosen))
-            active = chosen
-        elif part[0] == "else":
-            parent, chosen = stack[-1]
-            active = parent and not chosen
-        elif part[0] == "end":
-            active = stack.pop()[0]
-        elif active:
-            out.append(_value(part[0]))
-    assert not stack, "unbalanced if/end in the injection template"
-    return "".join(out)
-
-
-def injected_pod(docs: Docs) -> dict[str, Any]:
-    """Pod ``web`` as the injector would admit it, from the rendered injection template."""
-    config = yaml.safe_load(_one(docs, "ConfigMap", "istio-sidecar-injector")["data"]["config"])
-    template = yaml.safe_load(execute_injection_template(config["template"]))
-    app = {
-        "name": "web",
-        "image": "nginx:1.27",
-        "ports": [{"containerPort": 8080}],
-        "resources": {"requests": {"cpu": "10m"}, "limits": {"cpu": "100m"}},
-    }
-    return {
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {"name": "web", "namespace": "default", "labels": {"app": "web"}},
-        "spec": {
-            "serviceAccountName": "web",
-            "initContainers": template["initContainers"],
-            "containers": [app, *template["containers"]],
-            "volumes": template["volumes"],
-        },
-    }
 
 
 def _proxy(pod: dict[str, Any]) -> dict[str, Any]:

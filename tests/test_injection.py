@@ -11,7 +11,6 @@ mesh ConfigMap, and check the containers the pod would get.
 from __future__ import annotations
 
 import json
-import posixpath
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -20,14 +19,22 @@ from typing import Any
 import pytest
 import yaml
 from harness import assemble_components, assert_lint_strict, one, render_tree, write_tree
+from injector import (
+    INJECTOR_FUNCS,
+    arg_after,
+    env,
+    init_container,
+    inject,
+    injector_config,
+    methods,
+    sidecar,
+)
 from tools import HELM3, HELM4, MESH_CUSTOM_GROUPS, helm_binaries, validate_k8s
 
 from meshcharts.catalog.istio import ISTIO_CHART
 from meshcharts.checks.render import render_objects
-from meshcharts.gotemplate import FuncMap, GoFunc, TemplateSet
-from meshcharts.gotemplate.builtins import BUILTINS
-from meshcharts.gotemplate.gofmt import sprint_value
-from meshcharts.gotemplate.gotypes import GoStruct, StringMap
+from meshcharts.gotemplate import TemplateSet
+from meshcharts.gotemplate.gotypes import StringMap
 
 COMPONENTS = {c.name: c for c in ISTIO_CHART.components}
 INJECTOR = tuple(COMPONENTS[n] for n in ("pilot", "security", "sidecarInjectorWebhook"))
@@ -39,218 +46,6 @@ def render(
 ) -> list[dict[str, Any]]:
     tree = assemble_components(components, values)
     return render_objects(tree, release="istio", namespace=NAMESPACE, values=None)
-
-
-def injector_config(docs: list[dict[str, Any]]) -> dict[str, Any]:
-    config: dict[str, Any] = yaml.safe_load(
-        one(docs, "ConfigMap", "istio-sidecar-injector")["data"]["config"]
-    )
-    return config
-
-
-# --- the injector's function map (inject.go at 1.1.0), written for these tests ------------
-
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)(h|ms|m|s)")
-_UNIT = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
-
-
-def _format_duration(text: str) -> str:
-    """Go's ``time.Duration.String`` of a protobuf duration given as text (whole seconds)."""
-    seconds = round(sum(float(n) * _UNIT[u] for n, u in _DURATION.findall(text)))
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"{hours}h{minutes}m{secs}s"
-    if minutes:
-        return f"{minutes}m{secs}s"
-    return f"{secs}s"
-
-
-def _container_ports(containers: list[dict[str, Any]], skip_proxy: bool) -> str:
-    return ",".join(
-        str(port["containerPort"])
-        for c in containers
-        if not (skip_proxy and c["name"] == "istio-proxy")
-        for port in c.get("ports", [])
-    )
-
-
-def _exclude_inbound_port(port: Any, excluded: str) -> str:
-    port_text = sprint_value(port).strip()
-    if port_text in ("", "0"):
-        return excluded
-    ports = [p.strip() for p in excluded.split(",") if p.strip()]
-    if port_text in excluded.split(","):
-        return excluded
-    return ",".join([*ports, port_text])
-
-
-def _to_json(mapping: Mapping[str, str] | None) -> str:
-    if mapping is None:
-        return "{}"
-    text = json.dumps(dict(mapping), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    # encoding/json escapes HTML characters.
-    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-
-
-def _from_json(text: str) -> Any:
-    try:
-        return json.loads(text)
-    except ValueError:
-        return "{}"
-
-
-def _indent(spaces: int, source: str) -> str:
-    lines = source.split("\n")
-    return "\n".join([lines[0], *(" " * spaces + line for line in lines[1:])])
-
-
-def _annotation(meta: GoStruct, name: str, default: Any) -> str:
-    annotations = meta.fields["Annotations"] or {}
-    return str(annotations[name]) if name in annotations else sprint_value(default)
-
-
-INJECTOR_FUNCS: FuncMap = {
-    **BUILTINS,
-    "formatDuration": GoFunc(_format_duration, ("any",)),
-    "isset": GoFunc(lambda m, k: m is not None and k in m, ("any", "string")),
-    "excludeInboundPort": GoFunc(_exclude_inbound_port, ("any", "string")),
-    "includeInboundPorts": GoFunc(lambda c: _container_ports(c, False), ("any",)),
-    "kubevirtInterfaces": GoFunc(lambda s: s, ("string",)),
-    "applicationPorts": GoFunc(lambda c: _container_ports(c, True), ("any",)),
-    "annotation": GoFunc(_annotation, ("any", "string", "any")),
-    "valueOrDefault": GoFunc(lambda v, d: v or d, ("string", "string")),
-    "toJSON": GoFunc(_to_json, ("any",)),
-    "toJson": GoFunc(_to_json, ("any",)),
-    "fromJSON": GoFunc(_from_json, ("string",)),
-    "toYaml": GoFunc(lambda v: yaml.safe_dump(v, default_flow_style=False), ("any",)),
-    "indent": GoFunc(_indent, ("int", "string")),
-    "directory": GoFunc(lambda p: posixpath.split(p)[0] + "/", ("string",)),
-}
-
-
-def _methods(receiver: Any, name: str) -> GoFunc | None:
-    if isinstance(receiver, GoStruct):
-        method = receiver.methods.get(name)
-        return method if isinstance(method, GoFunc) else None
-    return None
-
-
-def _getters(type_name: str, fields: Mapping[str, Any]) -> GoStruct:
-    """A protobuf message: each field also has a nil-safe getter Get<Field>."""
-    methods = {f"Get{k}": GoFunc(lambda self, k=k: self.fields[k]) for k in fields}
-    return GoStruct(type_name, dict(fields), methods)
-
-
-def _enum(text: str) -> GoStruct:
-    return GoStruct("meshconfig.Enum", {}, text=text)
-
-
-def proxy_config(mesh: Mapping[str, Any]) -> GoStruct:
-    """The ProxyConfig the injector reads: defaultConfig of the mesh ConfigMap."""
-    default = mesh["defaultConfig"]
-    tracing = default.get("tracing", {})
-    zipkin = _getters(
-        "*meshconfig.Tracing_Zipkin", {"Address": tracing.get("zipkin", {}).get("address", "")}
-    )
-    lightstep_values = tracing.get("lightstep", {})
-    lightstep = _getters(
-        "*meshconfig.Tracing_Lightstep",
-        {
-            "Address": lightstep_values.get("address", ""),
-            "AccessToken": "",
-            "Secure": lightstep_values.get("secure", False),
-            "CacertPath": lightstep_values.get("cacertPath", ""),
-        },
-    )
-    return _getters(
-        "*meshconfig.ProxyConfig",
-        {
-            "ConfigPath": default["configPath"],
-            "BinaryPath": default["binaryPath"],
-            "DrainDuration": default["drainDuration"],
-            "ParentShutdownDuration": default["parentShutdownDuration"],
-            "ConnectTimeout": default["connectTimeout"],
-            "DiscoveryAddress": default["discoveryAddress"],
-            "ProxyAdminPort": default["proxyAdminPort"],
-            "Concurrency": default["concurrency"],
-            "ControlPlaneAuthPolicy": _enum(default["controlPlaneAuthPolicy"]),
-            "InterceptionMode": _enum(default.get("interceptionMode", "REDIRECT")),
-            "StatsdUdpAddress": default.get("statsdUdpAddress", ""),
-            "EnvoyMetricsServiceAddress": default.get("envoyMetricsServiceAddress", ""),
-            "Tracing": _getters("*meshconfig.Tracing", {"Zipkin": zipkin, "Lightstep": lightstep}),
-        },
-    )
-
-
-def _meta(
-    name: str, namespace: str, labels: Mapping[str, str], annotations: Mapping[str, str]
-) -> GoStruct:
-    return GoStruct(
-        "*v1.ObjectMeta",
-        {
-            "Name": name,
-            "Namespace": namespace,
-            "Labels": StringMap(labels),
-            "Annotations": StringMap(annotations),
-        },
-    )
-
-
-def inject(
-    docs: list[dict[str, Any]],
-    *,
-    annotations: Mapping[str, str] | None = None,
-    labels: Mapping[str, str] | None = None,
-    ports: tuple[int, ...] = (8080, 9090),
-    service_account: str = "bookinfo-reviews",
-) -> dict[str, Any]:
-    """Execute the rendered injection template over a sample pod, as the injector does."""
-    mesh = yaml.safe_load(one(docs, "ConfigMap", "istio")["data"]["mesh"])
-    template = injector_config(docs)["template"]
-    containers = [
-        {"name": "app", "ports": [{"containerPort": p} for p in ports]},
-        {"name": "helper"},
-    ]
-    data = GoStruct(
-        "*inject.SidecarTemplateData",
-        {
-            "DeploymentMeta": _meta("reviews-v1", "bookinfo", {}, {}),
-            "ObjectMeta": _meta(
-                "", "bookinfo", {"app": "reviews", **(labels or {})}, dict(annotations or {})
-            ),
-            "Spec": GoStruct(
-                "*v1.PodSpec", {"Containers": containers, "ServiceAccountName": service_account}
-            ),
-            "ProxyConfig": proxy_config(mesh),
-            "MeshConfig": GoStruct("*meshconfig.MeshConfig", {"ProxyListenPort": 15001}),
-        },
-    )
-    templates = TemplateSet(INJECTOR_FUNCS, _methods, name="inject", delims=("[[", "]]"))
-    templates.add_file("inject", template)
-    spec: dict[str, Any] = yaml.safe_load(templates.execute("inject", data))
-    return spec
-
-
-def arg_after(args: list[str], flag: str) -> str:
-    return args[args.index(flag) + 1]
-
-
-def init_container(spec: dict[str, Any], name: str = "istio-init") -> dict[str, Any]:
-    (container,) = [c for c in spec.get("initContainers") or [] if c["name"] == name]
-    found: dict[str, Any] = container
-    return found
-
-
-def sidecar(spec: dict[str, Any]) -> dict[str, Any]:
-    (container,) = spec["containers"]
-    assert container["name"] == "istio-proxy"
-    found: dict[str, Any] = container
-    return found
-
-
-def env(container: dict[str, Any]) -> dict[str, Any]:
-    return {e["name"]: e.get("value", e.get("valueFrom")) for e in container["env"]}
 
 
 # --- the injected pod ------------------------------------------------------------------------
@@ -544,7 +339,7 @@ def test_gateways_get_the_same_telemetry_arguments() -> None:
 
 def test_injector_delimiters() -> None:
     """Actions between [[ ]] run, with trim markers; {{ }} is plain text there."""
-    templates = TemplateSet(INJECTOR_FUNCS, _methods, name="inject", delims=("[[", "]]"))
+    templates = TemplateSet(INJECTOR_FUNCS, methods, name="inject", delims=("[[", "]]"))
     templates.add_file("t", "a {{ .X }} [[- .X -]] b [[/* note */]][[ index .M `k` ]]|")
     assert templates.execute("t", {"X": "x", "M": StringMap()}) == "a {{ .X }}xb |"
 

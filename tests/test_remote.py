@@ -18,7 +18,7 @@ from harness import assemble_components, assert_lint_strict, identities, render_
 from harness import one as _one
 from harness import workload_containers as _containers
 from harness import write_tree as _write
-from test_component_nodeagent import injected_pod
+from injector import injected_pod
 from tools import HELM3, HELM4, MESH_CUSTOM_GROUPS, helm_binaries, run_helm, validate_k8s
 
 from meshcharts import ChartTree

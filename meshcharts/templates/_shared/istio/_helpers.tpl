@@ -374,3 +374,73 @@ spec:
       {{- .selector | nindent 6 }}
 {{- end -}}
 {{- end -}}
+
+{{- /*
+A `helm test` Pod (global.enableHelmTest) that fetches an add-on's URL through its Service
+with curl from the proxy image, non-root and bounded; deleted once it passes.
+Call: include "istio.helmTestPod" (dict "name" <add-on> "url" <URL> "addon" <its values> "root" $)
+*/}}
+{{- define "istio.helmTestPod" -}}
+{{- $root := .root }}
+{{- $name := printf "%s-test" .name }}
+{{- $g := $root.Values.global }}
+{{- $addon := .addon }}
+{{- $url := .url }}
+apiVersion: v1
+kind: Pod
+metadata:
+  name: {{ include "istio.resourceName" (dict "name" $name "root" $root) | quote }}
+  namespace: {{ $root.Release.Namespace | quote }}
+  labels:
+    {{- include "istio.labels" (dict "app" $name "istio" "" "root" $root) | nindent 4 }}
+  annotations:
+    helm.sh/hook: test
+    helm.sh/hook-delete-policy: before-hook-creation,hook-succeeded
+    sidecar.istio.io/inject: "false"
+spec:
+  restartPolicy: Never
+  automountServiceAccountToken: false
+  {{- with $g.imagePullSecrets }}
+  imagePullSecrets:
+    {{- range . }}
+    - name: {{ . | quote }}
+    {{- end }}
+  {{- end }}
+  {{- with $g.priorityClassName }}
+  priorityClassName: {{ . | quote }}
+  {{- end }}
+  securityContext:
+    {{- include "istio.podSecurityContext" $root | nindent 4 }}
+  containers:
+    # The proxy image carries curl.
+    - name: test
+      image: {{ include "istio.image" (dict "image" $g.proxy.image "root" $root) | quote }}
+      imagePullPolicy: {{ $g.imagePullPolicy | quote }}
+      command:
+        - curl
+        - --fail
+        - --silent
+        - --show-error
+        - --max-time
+        - "10"
+        - --output
+        - /dev/null
+        - {{ $url | quote }}
+      resources:
+        requests:
+          cpu: 10m
+          memory: 16Mi
+        limits:
+          cpu: 100m
+          memory: 64Mi
+      securityContext:
+        {{- include "istio.containerSecurityContext" $root | nindent 8 }}
+  {{- with include "istio.nodeSelector" (dict "nodeSelector" $addon.nodeSelector "root" $root) }}
+  nodeSelector:
+    {{- . | nindent 4 }}
+  {{- end }}
+  {{- with $addon.tolerations }}
+  tolerations:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+{{- end }}
