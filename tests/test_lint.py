@@ -7,7 +7,10 @@ import pytest
 from typer.testing import CliRunner
 
 from meshcharts import SetArg, build_packages, load_profiles, resolve
+from meshcharts.chart.assemble import chart_values, render_tree
+from meshcharts.checks import lint as lint_module
 from meshcharts.checks.lint import drain_blockers, format_finding, lint
+from meshcharts.checks.render import render_objects
 from meshcharts.cli import app
 from meshcharts.errors import LintError
 
@@ -214,7 +217,28 @@ def test_a_budget_in_another_namespace_selects_nothing_here() -> None:
     ],
 )
 def test_builtin_budgets_never_block_a_drain(sets: list[str]) -> None:
+    # Lint renders no built-in chart for this rule (it is drain-safe by construction), so
+    # the rule is run here over the rendered chart itself.
+    resolution = resolve(load_profiles(), "default", sets=[SetArg(s) for s in sets])
+    values = chart_values(
+        resolution.chart("istio"), resolution.charts["istio"], resolution.values.values
+    )
+    tree = render_tree(resolution.chart("istio"), resolution.charts["istio"])
+    docs = render_objects(tree, release="istio", namespace="istio-system", values=values)
+    budgets = [d for d in docs if d["kind"] == "PodDisruptionBudget"]
+    assert bool(budgets) == any(s.endswith(("=2", "=3")) for s in sets)
+    assert list(drain_blockers(docs, namespace="istio-system")) == []
     assert findings("default", *sets) == []
+
+
+def test_lint_renders_no_chart_of_a_profile_without_user_parts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def refuse(*_: Any, **__: Any) -> Any:
+        raise AssertionError("rendered")
+
+    monkeypatch.setattr(lint_module, "render_objects", refuse)
+    assert lint(resolve(load_profiles(), "demo")) == []
 
 
 PDB_TEMPLATE = """\

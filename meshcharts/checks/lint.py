@@ -417,8 +417,24 @@ def _with_examples(values: dict[str, Any], required: Mapping[str, str]) -> None:
                 node[leaf] = example
 
 
+def _has_user_parts(resolution: Resolution) -> bool:
+    """Whether a compiled chart or component comes from a user's file or package."""
+    return any(
+        resolution.chart(chart).source or any(c.source for c in components)
+        for chart, components in resolution.charts.items()
+    )
+
+
 def _rendered_budgets(resolution: Resolution) -> Iterator[Finding]:
-    """PDB-BLOCKS-DRAIN over every chart of the profile, rendered with its values."""
+    """PDB-BLOCKS-DRAIN over every chart of the profile, rendered with its values.
+
+    Only where a user's part is compiled in: the built-in templates give a budget
+    (minAvailable 1) only to a Deployment that keeps two pods or more at its fewest, so no
+    values make one of theirs block a drain (tests/test_pdb.py proves it), and rendering
+    every chart again for each environment would cost far more than the rest of its checks.
+    """
+    if not _has_user_parts(resolution):
+        return
     objects: list[Manifest] = []
     where: dict[int, str] = {}
     try:
