@@ -414,7 +414,17 @@ TABLE: dict[str, tuple[set[str], tuple[str, ...]]] = {
     "import-values": ({"--profile", "--out", "--format"} | SHARED, ("text", "json")),
     "profiles": ({"--format"} | SHARED, ("text", "json")),
     "check-coexist": (
-        {"--profile", "--revision", "--version", "--set", "--set-string", "--format"} | SHARED,
+        {
+            "--profile",
+            "--revision",
+            "--version",
+            "--set",
+            "--set-string",
+            "--against",
+            "--against-namespace",
+            "--format",
+        }
+        | SHARED,
         ("text", "json"),
     ),
     "lint": (

@@ -23,6 +23,7 @@ __all__ = [
     "MAX_ARCHIVE_FILE",
     "MAX_ARCHIVE_SIZE",
     "MAX_DEPTH",
+    "MAX_DOCUMENTS",
     "MAX_FILE",
     "MAX_PACKAGE",
     "MAX_RESPONSE",
@@ -54,6 +55,9 @@ MAX_ARCHIVE_ENTRIES: Final = 10_000
 MAX_YAML_NODES: Final = 1_000_000
 """Nodes of one YAML document once its aliases are expanded (a billion-laughs file has
 billions from a few hundred bytes; the largest values file here has a few thousand)."""
+
+MAX_DOCUMENTS: Final = 10_000
+"""Documents of one multi-document YAML file (a control plane's manifest has a few hundred)."""
 
 MAX_DEPTH: Final = 100
 """Nesting of maps and lists in YAML or JSON, and of ``--set`` keys."""

@@ -23,6 +23,7 @@ __all__ = [
     "check_coexistence",
     "coexistence_collisions",
     "find_collisions",
+    "rendered_installed",
     "selectors_overlap",
 ]
 
@@ -151,7 +152,8 @@ def find_collisions(stable: Installed, revision: Installed) -> list[Collision]:
     return collisions
 
 
-def _installed(label: str, tree: ChartTree, namespace: str) -> Installed:
+def rendered_installed(label: str, tree: ChartTree, namespace: str) -> Installed:
+    """A chart tree rendered as installed into ``namespace`` with its example values."""
     values = tree.example_values()
     return Installed(
         label,
@@ -165,8 +167,8 @@ def coexistence_collisions(
 ) -> list[Collision]:
     """Render both control planes in their namespaces (no helm needed) and compare them."""
     return find_collisions(
-        _installed("stable", stable, namespaces[0]),
-        _installed(f"revision {revision}", revision_chart, namespaces[1]),
+        rendered_installed("stable", stable, namespaces[0]),
+        rendered_installed(f"revision {revision}", revision_chart, namespaces[1]),
     )
 
 

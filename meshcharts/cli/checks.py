@@ -76,17 +76,40 @@ def check_coexist(
     version: VersionOpt = None,
     set_: SetOpt = None,
     set_string: SetStringOpt = None,
+    against: Annotated[
+        Path | None,
+        typer.Option(
+            "--against",
+            metavar="MANIFEST",
+            help="Compare with an installed release's objects (helm get manifest) instead "
+            "of the profile's stable control plane.",
+        ),
+    ] = None,
+    against_namespace: Annotated[
+        str,
+        typer.Option(
+            "--against-namespace",
+            metavar="NS",
+            help="Namespace of the manifest's objects that name none.",
+        ),
+    ] = "istio-system",
     profiles: ProfilesDirOpt = None,
     component_dirs: ComponentsDirOpt = None,
     output: FormatOpt = TextOrJson.text,
 ) -> None:
-    """Check that a revision's control plane can run beside the stable one (exit 2 if not)."""
+    """Check that a revision's control plane can run beside the stable one (exit 2 if not).
+
+    With --against MANIFEST: beside the installed release those objects belong to, for
+    example an Istio 1.1 installed by its own charts.
+    """
     report = check_revision(
         profile_set(profiles, component_dirs),
         profile,
         revision,
         version=chosen_version(version),
         sets=set_args(set_, set_string),
+        against=against,
+        against_namespace=against_namespace,
     )
     if output is TextOrJson.json:
         print_json(report.to_json())
@@ -96,11 +119,16 @@ def check_coexist(
     if not report.ok:
         raise UserError(
             f"revision {revision!r} of profile {profile!r}",
-            f"{plural(len(report.collisions), 'collision')} with the stable control plane",
+            f"{plural(len(report.collisions), 'collision')} with {_other_side(report.against)}",
         )
     if output is TextOrJson.text:
         stable, canary = report.namespaces
-        typer.echo(f"profile {profile}: revision {revision} in {canary} can run beside {stable}")
+        beside = f"the release of {report.against} in {stable}" if report.against else stable
+        typer.echo(f"profile {profile}: revision {revision} in {canary} can run beside {beside}")
+
+
+def _other_side(against: str) -> str:
+    return f"the installed release of {against}" if against else "the stable control plane"
 
 
 @app.command("lint")

@@ -32,7 +32,14 @@ from yaml.events import CollectionEndEvent, CollectionStartEvent
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from meshcharts.base.kinds import kind_of
-from meshcharts.base.limits import MAX_DEPTH, MAX_FILE, MAX_YAML_NODES, LimitError, read_limited
+from meshcharts.base.limits import (
+    MAX_DEPTH,
+    MAX_DOCUMENTS,
+    MAX_FILE,
+    MAX_YAML_NODES,
+    LimitError,
+    read_limited,
+)
 from meshcharts.errors import UserError
 from meshcharts.gotemplate.goyaml import (
     BOOL_TAG,
@@ -45,7 +52,7 @@ from meshcharts.gotemplate.goyaml import (
     overflows,
 )
 
-__all__ = ["SourceDoc", "YamlSourceError", "load_yaml", "load_yaml_file"]
+__all__ = ["SourceDoc", "YamlSourceError", "load_yaml", "load_yaml_documents", "load_yaml_file"]
 
 KeyPath = tuple[str, ...]
 
@@ -95,12 +102,12 @@ class SourceDoc:
     source: str
 
     def line(self, path: KeyPath) -> int:
-        """The line of ``path``, or of its nearest ancestor that has one (1 at worst)."""
+        """The line of ``path``, else of its nearest ancestor, else of the document (or 1)."""
         for depth in range(len(path), 0, -1):
             line = self.lines.get(path[:depth])
             if line is not None:
                 return line
-        return 1
+        return self.lines.get((), 1)
 
     def where(self, path: KeyPath) -> str:
         """``file:line`` of ``path``, for messages."""
@@ -322,6 +329,57 @@ def load_yaml(text: str, source: str) -> SourceDoc:
         loader.dispose()
 
 
+def _read_text(path: Path, name: str) -> str:
+    data = read_limited(path, MAX_FILE, what=name)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise YamlSourceError(name, f"cannot be read: not UTF-8 ({exc.reason})") from None
+
+
+def load_yaml_documents(path: Path, *, source: str | None = None) -> list[SourceDoc]:
+    """Read every document of a multi-document YAML file (a manifest); empty ones are skipped.
+
+    Raises:
+        YamlSourceError: the file cannot be read, or a document cannot be loaded (as
+            :func:`load_yaml`); the message starts with ``file:line``.
+        LimitError: larger than :data:`~meshcharts.base.limits.MAX_FILE`, more than
+            :data:`~meshcharts.base.limits.MAX_DOCUMENTS` documents, nested too deep, or
+            more than :data:`~meshcharts.base.limits.MAX_YAML_NODES` nodes in all.
+    """
+    name = source if source is not None else str(path)
+    text = _read_text(path, name)
+    _check_nesting(text, name)
+    loader = _LOADER(text)
+    documents: list[SourceDoc] = []
+    nodes = 0
+    try:
+        while True:
+            try:
+                if not loader.check_node():
+                    return documents
+                node = loader.get_node()
+            except yaml.MarkedYAMLError as exc:
+                mark = exc.problem_mark or exc.context_mark
+                line = int(mark.line) + 1 if mark is not None else 1
+                raise YamlSourceError(f"{name}:{line}", f"invalid YAML: {_problem(exc)}") from None
+            except yaml.YAMLError as exc:
+                raise YamlSourceError(f"{name}:1", f"invalid YAML: {exc}") from None
+            if node is None or (isinstance(node, ScalarNode) and node.tag == NULL_TAG):
+                continue
+            if len(documents) == MAX_DOCUMENTS:
+                raise LimitError(name, f"holds more than {MAX_DOCUMENTS} documents")
+            builder = _Builder(loader, name)
+            nodes += builder.size(node)
+            if nodes > MAX_YAML_NODES:
+                raise LimitError(f"{name}:{_line(node)}", f"has more than {MAX_YAML_NODES} nodes")
+            data = builder.build(node, ())
+            builder.lines[()] = _line(node)  # where the document starts
+            documents.append(SourceDoc(data, builder.lines, name))
+    finally:
+        loader.dispose()
+
+
 def load_yaml_file(path: Path, *, source: str | None = None) -> SourceDoc:
     """Read and load a YAML file (UTF-8); see :func:`load_yaml`.
 
@@ -330,9 +388,4 @@ def load_yaml_file(path: Path, *, source: str | None = None) -> SourceDoc:
         LimitError: it is larger than :data:`~meshcharts.base.limits.MAX_FILE`.
     """
     name = source if source is not None else str(path)
-    data = read_limited(path, MAX_FILE, what=name)
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise YamlSourceError(name, f"cannot be read: not UTF-8 ({exc.reason})") from None
-    return load_yaml(text, name)
+    return load_yaml(_read_text(path, name), name)

@@ -32,7 +32,14 @@ from meshcharts.chart.profile import (
     revision_trees,
 )
 from meshcharts.chart.valuesfile import ValuesFile, values_file
-from meshcharts.checks.coexist import Collision, check_coexistence, coexistence_collisions
+from meshcharts.checks.coexist import (
+    Collision,
+    Installed,
+    check_coexistence,
+    coexistence_collisions,
+    find_collisions,
+    rendered_installed,
+)
 from meshcharts.checks.lint import RULE_IDS, WARNING, Finding, lint, lint_errors
 from meshcharts.checks.render import RenderError, undeclared_reads
 from meshcharts.errors import LintError, UserError
@@ -43,6 +50,7 @@ from meshcharts.inputs.environments import (
     load_environment,
     load_environments,
 )
+from meshcharts.inputs.manifest import load_manifest
 from meshcharts.inputs.profiles import ProfileSet
 from meshcharts.inputs.setvalues import SetArg
 from meshcharts.release.index import IndexEntry, index_yaml, timestamp
@@ -690,14 +698,17 @@ class CoexistReport:
     Attributes:
         profile: the profile.
         revision: the canary revision.
-        namespaces: the stable and the revision's namespace.
+        namespaces: the stable (or installed) and the revision's namespace.
         collisions: every reason they cannot run side by side (none: they can).
+        against: the manifest of an installed release compared instead of the profile's
+            stable control plane ("" when none).
     """
 
     profile: str
     revision: str
     namespaces: tuple[str, str]
     collisions: tuple[Collision, ...]
+    against: str = ""
 
     @property
     def ok(self) -> bool:
@@ -710,6 +721,7 @@ class CoexistReport:
             "profile": self.profile,
             "revision": self.revision,
             "namespaces": list(self.namespaces),
+            "against": self.against or None,
             "ok": self.ok,
             "collisions": [{"kind": c.kind, "detail": c.detail} for c in self.collisions],
         }
@@ -722,13 +734,29 @@ def check_revision(
     *,
     version: str,
     sets: Sequence[SetArg] = (),
+    against: Path | None = None,
+    against_namespace: str = NAMESPACE,
 ) -> CoexistReport:
     """Render the stable and the revision's control plane of ``name`` and compare them.
+
+    With ``against``, the revision's control plane is compared with the objects of an
+    installed release instead (``helm get manifest`` of an upstream Istio 1.1 install, say):
+    object identities, injector selectors and singletons.
+
+    Args:
+        profiles: the profiles.
+        name: the profile.
+        revision: the canary revision.
+        version: the chart version.
+        sets: ``--set`` arguments.
+        against: a manifest file of an installed release.
+        against_namespace: the namespace of its namespaced objects that name none.
 
     Raises:
         UserError: a bad input, or the profile builds no ``istio`` chart.
     """
     check_dns_label(revision, what="revision")
+    check_dns_label(against_namespace, what="namespace")
     check_version(version)
     resolution = resolve(profiles, name, sets=sets)
     canaries = revision_trees(profiles, name, revision, version=version, sets=sets)
@@ -736,6 +764,19 @@ def check_revision(
         raise UserError(
             f"profile {name!r}", "builds no chart with revisions, so there is no control plane"
         )
+    if against is not None:
+        installed = Installed(
+            f"installed {against.name}", against_namespace, load_manifest(against)
+        )
+        namespaces = (against_namespace, revision_namespace(revision))
+        found = [
+            collision
+            for canary in canaries
+            for collision in find_collisions(
+                installed, rendered_installed(f"revision {revision}", canary, namespaces[1])
+            )
+        ]
+        return CoexistReport(name, revision, namespaces, tuple(found), str(against))
     stable = assemble_profile(resolution, version=version)
     namespaces = (NAMESPACE, revision_namespace(revision))
     collisions = [
