@@ -274,6 +274,15 @@ def _problem(exc: yaml.YAMLError) -> str:
     return f"{context}: {problem}" if context else str(problem)
 
 
+def _invalid(exc: yaml.YAMLError, source: str) -> YamlSourceError:
+    """The error for YAML that does not parse, at the line where it fails."""
+    if isinstance(exc, yaml.MarkedYAMLError):
+        mark = exc.problem_mark or exc.context_mark
+        line = int(mark.line) + 1 if mark is not None else 1
+        return YamlSourceError(f"{source}:{line}", f"invalid YAML: {_problem(exc)}")
+    return YamlSourceError(f"{source}:1", f"invalid YAML: {exc}")
+
+
 def _check_nesting(text: str, source: str) -> None:
     """Refuse text nested deeper than MAX_DEPTH, from the parser's events (no recursion)."""
     loader = _BASE(text)
@@ -314,12 +323,8 @@ def load_yaml(text: str, source: str) -> SourceDoc:
     try:
         try:
             node = loader.get_single_node()
-        except yaml.MarkedYAMLError as exc:
-            mark = exc.problem_mark or exc.context_mark
-            line = int(mark.line) + 1 if mark is not None else 1
-            raise YamlSourceError(f"{source}:{line}", f"invalid YAML: {_problem(exc)}") from None
         except yaml.YAMLError as exc:
-            raise YamlSourceError(f"{source}:1", f"invalid YAML: {exc}") from None
+            raise _invalid(exc, source) from None
         builder = _Builder(loader, source)
         if node is not None:
             builder.size(node)
@@ -359,12 +364,8 @@ def load_yaml_documents(path: Path, *, source: str | None = None) -> list[Source
                 if not loader.check_node():
                     return documents
                 node = loader.get_node()
-            except yaml.MarkedYAMLError as exc:
-                mark = exc.problem_mark or exc.context_mark
-                line = int(mark.line) + 1 if mark is not None else 1
-                raise YamlSourceError(f"{name}:{line}", f"invalid YAML: {_problem(exc)}") from None
             except yaml.YAMLError as exc:
-                raise YamlSourceError(f"{name}:1", f"invalid YAML: {exc}") from None
+                raise _invalid(exc, name) from None
             if node is None or (isinstance(node, ScalarNode) and node.tag == NULL_TAG):
                 continue
             if len(documents) == MAX_DOCUMENTS:
