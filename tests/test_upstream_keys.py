@@ -32,8 +32,10 @@ from meshcharts.catalog.upstream import (
     pattern_path,
     upstream_answer,
 )
+from meshcharts.chart.schema import schema_node
 from meshcharts.chart.valuesfile import chart_schema
 from meshcharts.checks.render import RenderError, render_objects
+from meshcharts.values.keypaths import get_path, leaf_paths
 
 DATA = Path(__file__).resolve().parent / "data" / "upstream_1_1"
 
@@ -51,17 +53,8 @@ UPSTREAM_KEYS = _upstream_keys()
 
 def _node(schema: Mapping[str, Any], path: tuple[str, ...]) -> Mapping[str, Any] | None:
     """The schema node of ``path``; None when the schema refuses the key."""
-    node: Mapping[str, Any] = schema
-    for key in path:
-        if key in node.get("properties", {}):
-            node = node["properties"][key]
-        elif isinstance(node.get("additionalProperties"), Mapping):
-            node = node["additionalProperties"]
-        elif node.get("type") == "object" and "properties" not in node:
-            return {}  # a free-form map (labels, annotations, env)
-        else:
-            return None
-    return None if "not" in node else node
+    node = schema_node(schema, path)
+    return None if node is None or "not" in node else node
 
 
 def _full_chart(name: str) -> ChartDef:
@@ -151,12 +144,11 @@ def _set(tree: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
     tree[path[-1]] = value
 
 
-def _get(tree: Any, path: tuple[str, ...]) -> Any:
-    for key in path:
-        if not isinstance(tree, Mapping) or key not in tree:
-            return None
-        tree = tree[key]
-    return tree
+def _get(tree: Mapping[str, Any], path: tuple[str, ...]) -> Any:
+    try:
+        return get_path(tree, path)
+    except KeyError:
+        return None
 
 
 def _context(defaults: Mapping[str, Any], path: tuple[str, ...]) -> dict[str, Any]:
@@ -225,26 +217,14 @@ def test_an_accepted_key_changes_what_renders(path: tuple[str, ...]) -> None:
     defaults = chart.defaults(chart.components)
     base = copy.deepcopy(defaults)
     context = _context(defaults, path)
-    for leaf_path, value in _leaves(context):
-        _set(base, leaf_path, value)
+    for leaf_path in leaf_paths(context):
+        _set(base, leaf_path, get_path(context, leaf_path))
     changed = copy.deepcopy(base)
     _set(changed, path, _mutated(_get(base, path)))
     before = _render(name, json.dumps(base, sort_keys=True))
     after = _render(name, json.dumps(changed, sort_keys=True))
     assert not before.startswith("error:"), before
     assert after != before, f"{_key_id(path)} is accepted but changes nothing that renders"
-
-
-def _leaves(
-    tree: Mapping[str, Any], path: tuple[str, ...] = ()
-) -> list[tuple[tuple[str, ...], Any]]:
-    found: list[tuple[tuple[str, ...], Any]] = []
-    for key, value in tree.items():
-        if isinstance(value, Mapping) and value:
-            found += _leaves(value, (*path, key))
-        else:
-            found.append(((*path, key), value))
-    return found
 
 
 # --- refused keys say what to write instead --------------------------------------------------

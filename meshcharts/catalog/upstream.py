@@ -25,6 +25,7 @@ __all__ = [
     "UPSTREAM_ENABLED",
     "Answer",
     "pattern_path",
+    "spell_value",
     "Renamed",
     "Unsupported",
     "upstream_answer",
@@ -66,7 +67,7 @@ class Renamed:
         if value is None:
             return self.target
         try:
-            return f"{self.target}: {_spell(self.translate(value))}"
+            return f"{self.target}: {spell_value(self.translate(value))}"
         except KeyError:
             return self.target
 
@@ -221,7 +222,12 @@ def upstream_answer(path: KeyPath, *, below: bool = False) -> tuple[str, Answer]
     return None
 
 
-def _spell(value: Any) -> str:
+def spell_value(value: Any) -> str:
+    """A value as YAML shows it inline (``true``, ``null``, ``''`` for an empty string)."""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, str):
+        return repr(value) if not value or value != value.strip() else value
     return str(value)

@@ -22,7 +22,7 @@ file enables (upstream's defaults counted) is chosen. The result is checked the 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -30,23 +30,23 @@ from typing import Any
 import jsonschema
 
 from meshcharts.base.yamltext import dump_values
-from meshcharts.catalog.upstream import UPSTREAM_ENABLED, Renamed, upstream_answer
+from meshcharts.catalog.upstream import UPSTREAM_ENABLED, Renamed, spell_value, upstream_answer
 from meshcharts.chart.assemble import chart_values
-from meshcharts.chart.schema import schema_message
+from meshcharts.chart.schema import schema_message, schema_node
 from meshcharts.chart.valuesfile import chart_schema, validate_values
 from meshcharts.errors import UserError
+from meshcharts.gotemplate.gofmt import sprint_value
 from meshcharts.inputs.profiles import ProfileSet
 from meshcharts.inputs.yamlsource import load_yaml_file
 from meshcharts.resolution.environments import profile_resolution
 from meshcharts.resolution.resolve import Resolution, resolve_from
-from meshcharts.values.keypaths import KeyPath
+from meshcharts.values.keypaths import KeyPath, get_path, leaf_paths
 from meshcharts.values.mergerules import PATCH
 from meshcharts.values.origins import Layer
 
 __all__ = ["ImportEntry", "ImportedValues", "import_values"]
 
 _MISSING = object()
-_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 
 
 @dataclass(frozen=True)
@@ -114,7 +114,7 @@ class ImportedValues:
         for title, entries in groups:
             lines.append(f"{title} ({len(entries)}):")
             for entry in entries:
-                shown = f"  {entry.key}: {_spell(entry.value)}"
+                shown = f"  {entry.key}: {spell_value(entry.value)}"
                 lines.append(f"{shown} -> {entry.detail}" if entry.detail else shown)
         for key, example in sorted(self.required.items()):
             lines.append(f"to set at install (profile {self.profile}): {key} (e.g. {example})")
@@ -141,37 +141,9 @@ class ImportedValues:
 
 def environment_name(source: Path) -> str:
     """A DNS-label environment name made from a file name (``values-istio-demo``)."""
+    # Only [a-z0-9-] remain, with no '-' at either end: a label, unless nothing remains.
     stem = re.sub(r"[^a-z0-9-]+", "-", source.stem.lower()).strip("-")[:63].strip("-")
-    return stem if _DNS_LABEL.match(stem) else "imported"
-
-
-def _spell(value: Any) -> str:
-    """A value as YAML shows it inline."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if value is None:
-        return "null"
-    if isinstance(value, str):
-        return repr(value) if not value or value != value.strip() else value
-    return str(value)
-
-
-def _go_string(value: Any) -> str:
-    """``value`` as Go's ``%v`` (Helm's ``quote``) prints it."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e21:
-        return str(int(value))
-    return str(value)
-
-
-def _leaves(value: Any, path: KeyPath = ()) -> Iterator[tuple[KeyPath, Any]]:
-    """Every leaf of a values tree: scalars, lists and empty maps, by key path."""
-    if isinstance(value, Mapping) and value:
-        for key in sorted(value, key=str):
-            yield from _leaves(value[key], (*path, str(key)))
-    else:
-        yield path, value
+    return stem or "imported"
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -183,24 +155,6 @@ def _same(a: Any, b: Any) -> bool:
     if isinstance(a, list) and isinstance(b, list):
         return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
     return bool(type(a) is type(b) or {type(a), type(b)} <= {int, float}) and a == b
-
-
-def _schema_node(schema: Mapping[str, Any], path: KeyPath) -> Mapping[str, Any] | None:
-    """The schema node that validates ``path``, or None when the key is not known there."""
-    node: Mapping[str, Any] = schema
-    for key in path:
-        properties = node.get("properties", {})
-        if key in properties:
-            node = properties[key]
-            continue
-        extra = node.get("additionalProperties")
-        if isinstance(extra, Mapping):
-            node = extra
-        elif node.get("type") == "object" and "properties" not in node and extra is None:
-            return {}  # a free-form map: any key
-        else:
-            return None
-    return node
 
 
 def _enabled(document: Mapping[str, Any]) -> set[str]:
@@ -277,7 +231,7 @@ class _Sorter:
                 why = f"a value Istio 1.1 did not take either; see {answer.target}"
                 self.unsupported.append(ImportEntry(key, value, why))
                 return
-            detail = f"{answer.target}: {_spell(new_value)} ({answer.note})"
+            detail = f"{answer.target}: {spell_value(new_value)} ({answer.note})"
             entry = ImportEntry(key, value, detail)
             self.place(entry, tuple(answer.target.split(".")), new_value)
         elif answer.same is None or any(_same(value, same) for same in answer.same):
@@ -295,7 +249,7 @@ class _Sorter:
             self.not_compiled(entry, path, value)
             return
         schema = chart_schema(self.resolution.chart(chart), self.resolution.charts[chart])
-        node = _schema_node(schema, path)
+        node = schema_node(schema, path)
         if value is None or (isinstance(value, Mapping) and not value):
             why = (
                 "null: the profile's value stays"
@@ -308,7 +262,7 @@ class _Sorter:
             self.unsupported.append(replace(entry, detail=f"not a value of chart {chart}"))
             return
         if node.get("type") == "string" and isinstance(value, bool | int | float):
-            value = _go_string(value)
+            value = sprint_value(value)
             entry = replace(
                 entry, detail=entry.detail or f"{value!r} (a string, as upstream quoted it)"
             )
@@ -394,9 +348,8 @@ def import_values(
         reason = "given"
     base = profile_resolution(profiles, profile)
     sorter = _Sorter(base)
-    for path, value in _leaves(document):
-        if path:
-            sorter.add(path, value)
+    for path in sorted(leaf_paths(document)):
+        sorter.add(path, get_path(document, path))
     _check(base, sorter.values, str(source))
     required = {
         key: example
@@ -416,11 +369,12 @@ def import_values(
     )
 
 
-def _lookup(values: Any, path: KeyPath) -> Any:
+def _lookup(values: Mapping[str, Any], path: KeyPath) -> Any:
     """The value at ``path``, or ``_MISSING``."""
-    for segment in path:
-        values = values.get(segment, _MISSING) if isinstance(values, Mapping) else _MISSING
-    return values
+    try:
+        return get_path(values, path)
+    except KeyError:
+        return _MISSING
 
 
 def _check(base: Resolution, values: Mapping[str, Any], source: str) -> None:

@@ -21,7 +21,7 @@ from meshcharts.catalog.component import JsonSchema
 from meshcharts.catalog.upstream import UPSTREAM_1_1, pattern_path
 from meshcharts.values.keypaths import KeyPath
 
-__all__ = ["infer_schema", "schema_json", "schema_message", "spell"]
+__all__ = ["infer_schema", "schema_json", "schema_message", "schema_node", "spell"]
 
 DRAFT_07 = "http://json-schema.org/draft-07/schema#"
 Lookup = Callable[[KeyPath], Any]
@@ -110,6 +110,27 @@ def _refuse_upstream_globals(node: dict[str, Any]) -> dict[str, Any]:
                 "description": f"Istio 1.1's key, not taken: {answer.hint()}",
             }
     return {**node, "properties": known} if known else node
+
+
+def schema_node(schema: Mapping[str, Any], path: KeyPath) -> Mapping[str, Any] | None:
+    """The node of ``schema`` that validates the value at ``path``; None for an unknown key.
+
+    A free-form map (an object without properties) takes any key: ``{}``.
+    """
+    node: Mapping[str, Any] = schema
+    for key in path:
+        properties = node.get("properties", {})
+        if key in properties:
+            node = properties[key]
+            continue
+        extra = node.get("additionalProperties")
+        if isinstance(extra, Mapping):
+            node = extra
+        elif node.get("type") == "object" and "properties" not in node and extra is None:
+            return {}
+        else:
+            return None
+    return node
 
 
 def schema_json(schema: Mapping[str, Any]) -> str:
