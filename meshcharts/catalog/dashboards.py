@@ -102,6 +102,11 @@ class Dashboard:
     tags: tuple[str, ...] = field(default=("istio",))
 
 
+def _stat(title: str, expr: str, unit: str) -> Panel:
+    """A single-stat panel of one query."""
+    return Panel(title, (Target(expr),), unit=unit, kind="stat")
+
+
 # --- building --------------------------------------------------------------------------------
 
 _WIDTH = 24  # Grafana's grid is 24 columns wide.
@@ -336,29 +341,17 @@ _MESH = Dashboard(
         Row(
             "Global",
             (
-                Panel(
-                    "Global request volume",
-                    (Target(_rate("istio_requests_total", _DEST)),),
-                    unit="ops",
-                    kind="stat",
-                ),
-                Panel(
-                    "Global success rate (non-5xx)",
-                    (Target(_success(_DEST)),),
-                    unit="percentunit",
-                    kind="stat",
-                ),
-                Panel(
+                _stat("Global request volume", _rate("istio_requests_total", _DEST), "ops"),
+                _stat("Global success rate (non-5xx)", _success(_DEST), "percentunit"),
+                _stat(
                     "4xx responses",
-                    (Target(_rate("istio_requests_total", f'{_DEST}, response_code=~"4.*"')),),
-                    unit="ops",
-                    kind="stat",
+                    _rate("istio_requests_total", f'{_DEST}, response_code=~"4.*"'),
+                    "ops",
                 ),
-                Panel(
+                _stat(
                     "5xx responses",
-                    (Target(_rate("istio_requests_total", f'{_DEST}, response_code=~"5.*"')),),
-                    unit="ops",
-                    kind="stat",
+                    _rate("istio_requests_total", f'{_DEST}, response_code=~"5.*"'),
+                    "ops",
                 ),
             ),
         ),
@@ -473,29 +466,25 @@ _SERVICE = Dashboard(
         Row(
             "General",
             (
-                Panel(
+                _stat(
                     "Client request volume",
-                    (Target(_rate("istio_requests_total", f"{_SRC}, {_SERVICE_SEL}")),),
-                    unit="ops",
-                    kind="stat",
+                    _rate("istio_requests_total", f"{_SRC}, {_SERVICE_SEL}"),
+                    "ops",
                 ),
-                Panel(
+                _stat(
                     "Client success rate (non-5xx)",
-                    (Target(_success(f"{_SRC}, {_SERVICE_SEL}")),),
-                    unit="percentunit",
-                    kind="stat",
+                    _success(f"{_SRC}, {_SERVICE_SEL}"),
+                    "percentunit",
                 ),
-                Panel(
+                _stat(
                     "Server request volume",
-                    (Target(_rate("istio_requests_total", f"{_DEST}, {_SERVICE_SEL}")),),
-                    unit="ops",
-                    kind="stat",
+                    _rate("istio_requests_total", f"{_DEST}, {_SERVICE_SEL}"),
+                    "ops",
                 ),
-                Panel(
+                _stat(
                     "Server success rate (non-5xx)",
-                    (Target(_success(f"{_DEST}, {_SERVICE_SEL}")),),
-                    unit="percentunit",
-                    kind="stat",
+                    _success(f"{_DEST}, {_SERVICE_SEL}"),
+                    "percentunit",
                 ),
                 Panel(
                     "Client request duration",
@@ -612,29 +601,25 @@ _WORKLOAD = Dashboard(
         Row(
             "General",
             (
-                Panel(
+                _stat(
                     "Incoming request volume",
-                    (Target(_rate("istio_requests_total", f"{_DEST}, {_WL_DEST}")),),
-                    unit="ops",
-                    kind="stat",
+                    _rate("istio_requests_total", f"{_DEST}, {_WL_DEST}"),
+                    "ops",
                 ),
-                Panel(
+                _stat(
                     "Incoming success rate (non-5xx)",
-                    (Target(_success(f"{_DEST}, {_WL_DEST}")),),
-                    unit="percentunit",
-                    kind="stat",
+                    _success(f"{_DEST}, {_WL_DEST}"),
+                    "percentunit",
                 ),
-                Panel(
+                _stat(
                     "Incoming TCP bytes received",
-                    (Target(_rate("istio_tcp_received_bytes_total", f"{_DEST}, {_WL_DEST}")),),
-                    unit="Bps",
-                    kind="stat",
+                    _rate("istio_tcp_received_bytes_total", f"{_DEST}, {_WL_DEST}"),
+                    "Bps",
                 ),
-                Panel(
+                _stat(
                     "Incoming TCP bytes sent",
-                    (Target(_rate("istio_tcp_sent_bytes_total", f"{_DEST}, {_WL_DEST}")),),
-                    unit="Bps",
-                    kind="stat",
+                    _rate("istio_tcp_sent_bytes_total", f"{_DEST}, {_WL_DEST}"),
+                    "Bps",
                 ),
                 Panel(
                     "Request duration",
